@@ -1,0 +1,48 @@
+/** A {@link Transport} over HTTP(S) with keep-alive, for the CLI and out-of-process clients. */
+import http from 'node:http';
+import https from 'node:https';
+import type { Transport } from './transport.ts';
+
+/** Options for {@link httpTransport}. */
+export interface HttpTransportOptions {
+  /** `http://127.0.0.1:6443` */
+  server: string;
+  bearerToken?: string;
+  /** Accept any server certificate (development clusters). */
+  insecureSkipTLSVerify?: boolean;
+}
+
+export function httpTransport(options: HttpTransportOptions): Transport {
+  const base = new URL(options.server);
+  const isHttps = base.protocol === 'https:';
+  const agent = isHttps
+    ? new https.Agent({ keepAlive: true, rejectUnauthorized: !options.insecureSkipTLSVerify })
+    : new http.Agent({ keepAlive: true });
+  return (req) =>
+    new Promise((resolve, reject) => {
+      const headers: Record<string, string> = { ...req.headers };
+      if (options.bearerToken) headers['authorization'] = `Bearer ${options.bearerToken}`;
+      const r = (isHttps ? https : http).request(
+        {
+          protocol: base.protocol,
+          hostname: base.hostname,
+          port: base.port,
+          method: req.method,
+          path: req.path,
+          headers,
+          agent,
+          signal: req.signal,
+        },
+        (res) => {
+          const out: Record<string, string> = {};
+          for (const [k, v] of Object.entries(res.headers)) {
+            if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : v;
+          }
+          resolve({ status: res.statusCode ?? 0, headers: out, body: res });
+        },
+      );
+      r.on('error', reject);
+      if (req.body !== undefined) r.end(req.body);
+      else r.end();
+    });
+}
