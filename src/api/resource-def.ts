@@ -93,4 +93,13 @@ export function storageKey(def: { group: string; resource: string }): string {
 }
 
 /** The standard verbs of a read-write resource. */
-export const allVerbs = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
+export const allVerbs = [
+  'create',
+  'delete',
+  'deletecollection',
+  'get',
+  'list',
+  'patch',
+  'update',
+  'watch',
+];

@@ -71,7 +71,9 @@ export interface DeleteOptions {
 }
 
 function path(ref: ResourceRef, namespace?: string, name?: string, subresource?: string): string {
-  const prefix = ref.apiVersion.includes('/') ? `/apis/${ref.apiVersion}` : `/api/${ref.apiVersion}`;
+  const prefix = ref.apiVersion.includes('/')
+    ? `/apis/${ref.apiVersion}`
+    : `/api/${ref.apiVersion}`;
   let p = prefix;
   if (ref.namespaced && namespace) p += `/namespaces/${encodeURIComponent(namespace)}`;
   p += `/${ref.resource}`;
@@ -97,7 +99,13 @@ export class KubeClient {
     this.#userAgent = options.userAgent ?? 'podbay';
   }
 
-  async #call<T>(method: string, p: string, body?: unknown, contentType = 'application/json', signal?: AbortSignal): Promise<T> {
+  async #call<T>(
+    method: string,
+    p: string,
+    body?: unknown,
+    contentType = 'application/json',
+    signal?: AbortSignal,
+  ): Promise<T> {
     const res = await this.#transport({
       method,
       path: p,
@@ -106,7 +114,9 @@ export class KubeClient {
         'user-agent': this.#userAgent,
         ...(body !== undefined ? { 'content-type': contentType } : {}),
       },
-      ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+      ...(body !== undefined
+        ? { body: typeof body === 'string' ? body : JSON.stringify(body) }
+        : {}),
       ...(signal ? { signal } : {}),
     });
     const text = await readBody(res.body);
@@ -123,23 +133,54 @@ export class KubeClient {
     return parsed as T;
   }
 
-  get<T extends KubeObject = KubeObject>(ref: ResourceRef, namespace: string, name: string, subresource?: string): Promise<T> {
+  get<T extends KubeObject = KubeObject>(
+    ref: ResourceRef,
+    namespace: string,
+    name: string,
+    subresource?: string,
+  ): Promise<T> {
     return this.#call('GET', path(ref, namespace, name, subresource));
   }
 
-  list<T extends KubeObject = KubeObject>(ref: ResourceRef, namespace?: string, options: ListOptions = {}): Promise<KubeList<T>> {
+  list<T extends KubeObject = KubeObject>(
+    ref: ResourceRef,
+    namespace?: string,
+    options: ListOptions = {},
+  ): Promise<KubeList<T>> {
     return this.#call('GET', path(ref, namespace) + query({ ...options }));
   }
 
-  create<T extends KubeObject>(ref: ResourceRef, namespace: string, object: T, options: WriteOptions = {}): Promise<T> {
-    const q = query({ fieldManager: options.fieldManager, dryRun: options.dryRun ? 'All' : undefined });
+  create<T extends KubeObject>(
+    ref: ResourceRef,
+    namespace: string,
+    object: T,
+    options: WriteOptions = {},
+  ): Promise<T> {
+    const q = query({
+      fieldManager: options.fieldManager,
+      dryRun: options.dryRun ? 'All' : undefined,
+    });
     return this.#call('POST', path(ref, namespace) + q, object, undefined, options.signal);
   }
 
-  update<T extends KubeObject>(ref: ResourceRef, namespace: string, object: T, options: WriteOptions = {}): Promise<T> {
-    const q = query({ fieldManager: options.fieldManager, dryRun: options.dryRun ? 'All' : undefined });
+  update<T extends KubeObject>(
+    ref: ResourceRef,
+    namespace: string,
+    object: T,
+    options: WriteOptions = {},
+  ): Promise<T> {
+    const q = query({
+      fieldManager: options.fieldManager,
+      dryRun: options.dryRun ? 'All' : undefined,
+    });
     const name = object.metadata.name ?? '';
-    return this.#call('PUT', path(ref, namespace, name, options.subresource) + q, object, undefined, options.signal);
+    return this.#call(
+      'PUT',
+      path(ref, namespace, name, options.subresource) + q,
+      object,
+      undefined,
+      options.signal,
+    );
   }
 
   patch<T extends KubeObject = KubeObject>(
@@ -155,11 +196,22 @@ export class KubeClient {
       dryRun: options.dryRun ? 'All' : undefined,
       force: options.force,
     });
-    return this.#call('PATCH', path(ref, namespace, name, options.subresource) + q, patch, patchContentType[type], options.signal);
+    return this.#call(
+      'PATCH',
+      path(ref, namespace, name, options.subresource) + q,
+      patch,
+      patchContentType[type],
+      options.signal,
+    );
   }
 
   /** Deletes; resolves with the object (graceful) or the server's Success Status. */
-  delete(ref: ResourceRef, namespace: string, name: string, options: DeleteOptions = {}): Promise<KubeObject | Status> {
+  delete(
+    ref: ResourceRef,
+    namespace: string,
+    name: string,
+    options: DeleteOptions = {},
+  ): Promise<KubeObject | Status> {
     return this.#call('DELETE', path(ref, namespace, name), options);
   }
 
