@@ -32,7 +32,7 @@ export interface ManagerEntry {
   time?: string;
   subresource?: string;
   set: FieldSet;
-  /** Whether the set changed in this write (then `time` is renewed). */
+  /** Whether this write renews the entry's `time` (the manager changed the object or its set). */
   touched?: boolean;
 }
 
@@ -116,8 +116,8 @@ function cmp(a: string, b: string): number {
 
 /**
  * Computes `metadata.managedFields` after a non-apply write from `old` (undefined on create) to
- * `updated`: the writer gains the fields it added or changed, every manager loses the fields
- * that were removed, and other managers lose the fields the writer changed.
+ * `updated`: the writer gains the fields it added or changed (and its entry's time is renewed),
+ * every manager loses the fields that were removed, and others lose the fields the writer changed.
  */
 export function updateManagedFields(
   old: KubeObject | undefined,
@@ -133,13 +133,7 @@ export function updateManagedFields(
   );
   if (!old) for (const path of skeleton) changed.demote(path);
   const lost = changed.union(removed);
-  for (const e of entries) {
-    const next = e.set.difference(lost);
-    if (!next.equals(e.set)) {
-      e.set = next;
-      e.touched = true;
-    }
-  }
+  for (const e of entries) e.set = e.set.difference(lost);
   if (!changed.isEmpty()) {
     let mine = entries.find((e) =>
       sameManager(e, options.manager, 'Update', options.apiVersion, options.subresource),
@@ -154,9 +148,8 @@ export function updateManagedFields(
       };
       entries.push(mine);
     }
-    const next = mine.set.union(changed);
-    if (!next.equals(mine.set) || !mine.time) mine.touched = true;
-    mine.set = next;
+    mine.set = mine.set.union(changed);
+    mine.touched = true;
   }
   return encodeManagedFields(entries, options.now);
 }

@@ -87,13 +87,7 @@ export function applyServerSide(
   }
   if (conflicts.length > 0) {
     if (!options.force) throw applyConflict(conflicts);
-    for (const e of others) {
-      const next = e.set.difference(touched);
-      if (!next.equals(e.set)) {
-        e.set = next;
-        e.touched = true;
-      }
-    }
+    for (const e of others) e.set = e.set.difference(touched);
   }
 
   if (!mine) {
@@ -107,7 +101,12 @@ export function applyServerSide(
     };
     entries.push(mine);
   } else {
-    if (!mine.set.equals(appliedSet) || mine.apiVersion !== options.apiVersion) mine.touched = true;
+    if (
+      !touched.isEmpty() ||
+      !mine.set.equals(appliedSet) ||
+      mine.apiVersion !== options.apiVersion
+    )
+      mine.touched = true;
     mine.set = appliedSet;
     mine.apiVersion = options.apiVersion;
   }
