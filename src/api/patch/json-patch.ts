@@ -72,7 +72,7 @@ export function applyJsonPatch(original: unknown, ops: unknown): unknown {
     for (const op of decoded) applyOne(box, op);
   } catch (err: unknown) {
     if (!(err instanceof PatchFailure)) throw err;
-    throw new ApiError(422, 'Invalid', jsonPatchRejected, undefined, { cause: err });
+    throw new ApiError(422, 'Invalid', jsonPatchRejected, {}, { cause: err });
   }
   return box.doc;
 }

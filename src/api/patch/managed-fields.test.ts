@@ -168,3 +168,20 @@ for (const c of cases) {
     assert.deepEqual(got, want);
   });
 }
+
+test('managedFields the writer sends replace the stored ones (client-side-apply migration)', () => {
+  const before = withFields(pod(), 'kubectl-client-side-apply');
+  const migrated = structuredClone(before);
+  migrated.metadata.managedFields = [
+    { ...before.metadata.managedFields![0]!, manager: 'kubectl', operation: 'Apply' },
+  ];
+  const got = updateManagedFields(before, migrated, {
+    manager: 'kubectl',
+    apiVersion: 'v1',
+    now: t1,
+  });
+  assert.deepEqual(
+    got.map((e) => [e.manager, e.operation, e.time]),
+    [['kubectl', 'Apply', '2026-01-01T00:00:00Z']],
+  );
+});

@@ -125,7 +125,10 @@ export function updateManagedFields(
   options: UpdateOptions,
 ): ManagedFieldsEntry[] {
   const meta = metaFor(updated.kind ? updated : old);
-  const entries = decodeManagedFields(old);
+  // As upstream: managedFields the writer sent (e.g. kubectl's client-side-apply migration) win;
+  // an absent or empty list keeps the stored ones.
+  const sent = updated.metadata.managedFields;
+  const entries = decodeManagedFields(Array.isArray(sent) && sent.length > 0 ? updated : old);
   const { changed, removed } = compareFields(
     trackedView(old, options.subresource),
     trackedView(updated, options.subresource),

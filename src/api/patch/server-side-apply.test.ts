@@ -263,3 +263,12 @@ test('applied keyed items merge into live items that another manager extended', 
     { name: 'nginx', image: 'nginx:1', ports: [{ containerPort: 80 }], imagePullPolicy: 'Always' },
   ]);
 });
+
+test('an applied configuration may not carry managedFields', () => {
+  const bad = config();
+  bad.metadata.managedFields = [];
+  assert.throws(
+    () => applyServerSide(undefined, bad, opts()),
+    (err: unknown) => err instanceof ApiError && err.code === 400,
+  );
+});

@@ -4,7 +4,7 @@
  * refuses to change fields another manager owns unless forced, and removes fields this
  * manager applied before but no longer does (unless someone else owns them too).
  */
-import { ConflictError } from '../../k8s/errors.ts';
+import { BadRequestError, ConflictError } from '../../k8s/errors.ts';
 import type { StatusCause } from '../../k8s/status.ts';
 import type { KubeObject, ManagedFieldsEntry } from '../../k8s/types/meta.ts';
 import { FieldSet, pathString, type FieldPath } from './field-set.ts';
@@ -46,6 +46,8 @@ export function applyServerSide(
   applied: KubeObject,
   options: ApplyOptions,
 ): ApplyResult {
+  if (applied.metadata.managedFields != null)
+    throw new BadRequestError('metadata.managedFields must be nil');
   const sub = options.subresource;
   const meta = metaFor(applied.kind ? applied : live);
   const appliedView = trackedView(applied, sub);
