@@ -173,14 +173,26 @@ function compareInto(
   }
 }
 
-/** Removes the field at `path` from `obj` (mutating it); parents left empty by the removal go too. */
-export function removeField(obj: JsonObject, path: FieldPath, meta: FieldMeta): void {
-  removeAt(obj, path, meta);
+/**
+ * Removes the field at `path` from `obj` (mutating it). Parent objects and lists the removal
+ * leaves empty go too; their paths are returned.
+ */
+export function removeField(obj: JsonObject, path: FieldPath, meta: FieldMeta): FieldPath[] {
+  const cleaned: FieldPath[] = [];
+  removeAt(obj, path, meta, [], cleaned);
+  return cleaned;
 }
 
-function removeAt(container: unknown, path: FieldPath, meta: FieldMeta): boolean {
+function removeAt(
+  container: unknown,
+  path: FieldPath,
+  meta: FieldMeta,
+  prefix: FieldPath,
+  cleaned: FieldPath[],
+): boolean {
   const [el, ...rest] = path;
   if (el === undefined) return false;
+  const here = [...prefix, el];
   if (el.startsWith('f:') && isObject(container)) {
     const name = el.slice(2);
     if (!Object.hasOwn(container, name)) return false;
@@ -189,13 +201,14 @@ function removeAt(container: unknown, path: FieldPath, meta: FieldMeta): boolean
       return true;
     }
     const child = container[name];
-    const removed = removeAt(child, rest, fieldMeta(meta, name));
-    if (
-      removed &&
-      ((isObject(child) && Object.keys(child).length === 0) ||
-        (Array.isArray(child) && child.length === 0))
-    )
+    const removed = removeAt(child, rest, fieldMeta(meta, name), here, cleaned);
+    const empty =
+      (isObject(child) && Object.keys(child).length === 0) ||
+      (Array.isArray(child) && child.length === 0);
+    if (removed && empty) {
       delete container[name];
+      cleaned.push(here);
+    }
     return removed;
   }
   if (Array.isArray(container)) {
@@ -206,7 +219,7 @@ function removeAt(container: unknown, path: FieldPath, meta: FieldMeta): boolean
       container.splice(i, 1);
       return true;
     }
-    return removeAt(container[i], rest, itemMeta(meta));
+    return removeAt(container[i], rest, itemMeta(meta), here, cleaned);
   }
   return false;
 }

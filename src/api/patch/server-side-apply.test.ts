@@ -272,3 +272,29 @@ test('an applied configuration may not carry managedFields', () => {
     (err: unknown) => err instanceof ApiError && err.code === 400,
   );
 });
+
+test('pruning the last applied label drops the emptied map without a conflict', () => {
+  const forced = stored(
+    applyServerSide(createdByClientSideApply(), config({ app: 'x' }), opts({ force: true })).object,
+  );
+  const noLabels = config();
+  delete noLabels.metadata.labels;
+  const out = applyServerSide(forced, noLabels, opts({ now: later })).object;
+  assert.equal(out.metadata.labels, undefined);
+});
+
+test('a keyed item kept for another owner keeps its key fields', () => {
+  const first = stored(applyServerSide(undefined, config(), opts()).object);
+  const edited = structuredClone(first);
+  (edited['spec'] as { containers: Record<string, unknown>[] }).containers[0]!['image'] = 'edited';
+  edited.metadata.managedFields = updateManagedFields(first, edited, {
+    manager: 'kubectl-edit',
+    apiVersion: 'v1',
+    now: t0,
+  });
+  const noContainers: KubeObject = { ...config(), spec: {} };
+  const out = applyServerSide(edited, noContainers, opts({ now: later })).object;
+  assert.deepEqual((out['spec'] as { containers: unknown[] }).containers, [
+    { name: 'nginx', image: 'edited' },
+  ]);
+});

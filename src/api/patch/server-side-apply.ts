@@ -73,8 +73,10 @@ export function applyServerSide(
 
   const othersSet = others.reduce((acc, e) => acc.union(e.set), new FieldSet());
   const stale = (mine?.set ?? new FieldSet()).difference(appliedSet);
+  const cleaned = new FieldSet();
   for (const path of stale.paths()) {
-    if (!othersSet.hasPrefix(path)) removeField(merged, path, meta);
+    if (othersSet.hasPrefix(path) || isItemKey(path)) continue;
+    for (const parent of removeField(merged, path, meta)) cleaned.insert(parent);
   }
 
   const { changed, removed } = compareFields(
@@ -82,7 +84,8 @@ export function applyServerSide(
     trackedView(merged, sub),
     meta,
   );
-  const touched = changed.union(removed);
+  // Parents emptied by pruning are not the applier's change to anyone else's fields.
+  const touched = changed.union(removed.difference(cleaned));
   const conflicts: { entry: ManagerEntry; path: FieldPath }[] = [];
   for (const e of others) {
     for (const path of e.set.intersection(touched).paths()) conflicts.push({ entry: e, path });
@@ -117,6 +120,14 @@ export function applyServerSide(
   if (managedFields.length > 0) object.metadata.managedFields = managedFields;
   else delete object.metadata.managedFields;
   return { object, managedFields };
+}
+
+/** Whether `path` names a key field of a keyed list item (`…k:{"name":"a"}/f:name`), kept while the item is. */
+function isItemKey(path: FieldPath): boolean {
+  const item = path.at(-2);
+  const field = path.at(-1);
+  if (!item?.startsWith('k:') || !field?.startsWith('f:')) return false;
+  return Object.hasOwn(JSON.parse(item.slice(2)) as object, field.slice(2));
 }
 
 /** The skeleton of an object created by apply: its type and identity from the applied config. */
