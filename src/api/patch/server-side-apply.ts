@@ -8,7 +8,7 @@ import { BadRequestError, ConflictError } from '../../k8s/errors.ts';
 import type { StatusCause } from '../../k8s/status.ts';
 import type { KubeObject, ManagedFieldsEntry } from '../../k8s/types/meta.ts';
 import { FieldSet, pathString, type FieldPath } from './field-set.ts';
-import { cloneJson, isObject, type JsonObject } from './json-value.ts';
+import { cloneJson, type JsonObject } from './json-value.ts';
 import {
   decodeManagedFields,
   encodeManagedFields,
@@ -17,8 +17,8 @@ import {
   trackedFields,
   type ManagerEntry,
 } from './managed-fields.ts';
-import { compareFields, fieldsOf, itemElement, removeField, trackedView } from './object-fields.ts';
-import { fieldMeta, itemMeta, type FieldMeta } from './patch-meta.ts';
+import { mergeApplied } from './apply-merge.ts';
+import { compareFields, fieldsOf, removeField, trackedView } from './object-fields.ts';
 
 /** Options of one apply request. */
 export interface ApplyOptions {
@@ -142,39 +142,6 @@ function newObject(applied: KubeObject): JsonObject {
       ...(generateName !== undefined ? { generateName } : {}),
     },
   };
-}
-
-/** Merges applied fields into `target`: objects key by key, keyed lists item by item, sets as sets. */
-export function mergeApplied(target: JsonObject, applied: JsonObject, meta: FieldMeta): JsonObject {
-  for (const [key, value] of Object.entries(applied)) {
-    if (value === null) delete target[key];
-    else target[key] = mergeAppliedValue(target[key], value, fieldMeta(meta, key));
-  }
-  return target;
-}
-
-function mergeAppliedValue(current: unknown, value: unknown, meta: FieldMeta): unknown {
-  if (meta.atomic) return cloneJson(value);
-  if (isObject(value)) return mergeApplied(isObject(current) ? current : {}, value, meta);
-  if (!Array.isArray(value) || !Array.isArray(current) || !meta.list) return cloneJson(value);
-  const list = meta.list;
-  const applied: unknown[] = value;
-  const out: unknown[] = [...(current as unknown[])];
-  if (list.listType === 'set') {
-    for (const v of applied)
-      if (!out.some((o) => JSON.stringify(o) === JSON.stringify(v))) out.push(v);
-    return out;
-  }
-  if (list.listType !== 'map') return cloneJson(value);
-  for (const item of applied) {
-    const el = itemElement(item, list);
-    const at = el === undefined ? -1 : out.findIndex((o) => itemElement(o, list) === el);
-    const existing = out[at];
-    if (at >= 0 && isObject(existing) && isObject(item))
-      out[at] = mergeApplied(existing, item, itemMeta(meta));
-    else out.push(cloneJson(item));
-  }
-  return out;
 }
 
 function describeManager(e: ManagerEntry): string {
