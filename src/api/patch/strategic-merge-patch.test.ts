@@ -215,7 +215,7 @@ const cases: { name: string; kind?: string; original: unknown; patch: unknown; w
     name: 'deployment strategy honours $retainKeys',
     kind: 'Deployment',
     original: { spec: { strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1 } } } },
-    patch: { spec: { strategy: { $retainKeys: ['type'], type: 'Recreate' } } },
+    patch: { spec: { strategy: { $retainKeys: ['type'], rollingUpdate: null, type: 'Recreate' } } },
     want: { spec: { strategy: { type: 'Recreate' } } },
   },
   {

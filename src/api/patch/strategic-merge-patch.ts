@@ -197,11 +197,9 @@ function applyRetainKeys(original: JsonObject, patch: JsonObject): void {
   const keep = patch[retainKeys];
   if (!Array.isArray(keep))
     throw new BadRequestError(`invalid type for ${retainKeys}: expected a list`);
-  for (const key of Object.keys(patch)) {
-    if (!key.startsWith('$') && !keep.includes(key))
-      throw new BadRequestError(
-        `Error: found key ${key} in the patch not present in ${retainKeys} list`,
-      );
+  for (const [key, value] of Object.entries(patch)) {
+    if (value !== null && !key.startsWith('$') && !keep.includes(key))
+      throw new BadRequestError('invalid patch format of retainKeys');
   }
   for (const key of Object.keys(original)) if (!keep.includes(key)) delete original[key];
 }
