@@ -26,3 +26,15 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
 export function cloneJson<T>(v: T): T {
   return v === undefined ? v : structuredClone(v);
 }
+
+/** Formats a value as Go's `%v` prints decoded JSON (`map[image:x name:a]`), for upstream-worded errors. */
+export function goValue(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(goValue).join(' ')}]`;
+  if (isObject(v)) {
+    const keys = Object.keys(v).sort();
+    return `map[${keys.map((k) => `${k}:${goValue(v[k])}`).join(' ')}]`;
+  }
+  if (v === null || v === undefined) return '<nil>';
+  if (typeof v === 'string') return v;
+  return JSON.stringify(v);
+}

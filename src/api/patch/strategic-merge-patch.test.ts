@@ -287,6 +287,18 @@ const bad: { name: string; patch: unknown }[] = [
   { name: 'key outside $retainKeys', patch: { spec: { $retainKeys: ['a'], b: 1 } } },
 ];
 
+test('a missing merge key is reported as upstream words it', () => {
+  assert.throws(
+    () =>
+      applyStrategicMergePatch(
+        pod({ containers: [] }),
+        { spec: { containers: [{ image: 'x' }] } },
+        'Pod',
+      ),
+    { message: 'map: map[image:x] does not contain declared merge key: name' },
+  );
+});
+
 for (const c of bad) {
   test(`strategic merge patch rejects: ${c.name}`, () => {
     assert.throws(

@@ -6,7 +6,7 @@
  */
 import { BadRequestError } from '../../k8s/errors.ts';
 import { applyMergePatch } from './json-merge-patch.ts';
-import { cloneJson, isObject, jsonEqual, type JsonObject } from './json-value.ts';
+import { cloneJson, goValue, isObject, jsonEqual, type JsonObject } from './json-value.ts';
 import { fieldMeta, itemMeta, schemaForKind, type FieldMeta } from './patch-meta.ts';
 
 const directive = '$patch';
@@ -39,9 +39,7 @@ export function mergeMap(original: JsonObject, patch: JsonObject, meta: FieldMet
     if (kind === 'replace') return mergeMap({}, rest, meta);
     if (kind === 'delete') return {};
     if (kind !== 'merge')
-      throw new BadRequestError(
-        `unknown patch type: ${String(kind)} in map: ${JSON.stringify(patch)}`,
-      );
+      throw new BadRequestError(`unknown patch type: ${goValue(kind)} in map: ${goValue(patch)}`);
     patch = rest;
   }
   if (Object.hasOwn(patch, retainKeys)) applyRetainKeys(original, patch);
@@ -116,27 +114,25 @@ function mergeList(
   if (mergeKey === undefined) {
     for (const value of patch) {
       if (isObject(value))
-        throw new BadRequestError(`cannot merge lists without merge key: ${JSON.stringify(value)}`);
+        throw new BadRequestError(`cannot merge lists without merge key: ${goValue(value)}`);
       patchKeys.push(value);
       if (!merged.some((m) => jsonEqual(m, value))) merged.push(cloneJson(value));
     }
   } else {
     for (const value of patch) {
       if (!isObject(value))
-        throw new BadRequestError(
-          `cannot merge list items that are not maps: ${JSON.stringify(value)}`,
-        );
+        throw new BadRequestError(`cannot merge list items that are not maps: ${goValue(value)}`);
       const key = value[mergeKey];
       if (key === undefined)
         throw new BadRequestError(
-          `map: ${JSON.stringify(value)} does not contain declared merge key: ${mergeKey}`,
+          `map: ${goValue(value)} does not contain declared merge key: ${mergeKey}`,
         );
       const at = merged.findIndex((m) => jsonEqual(keyOf(m, mergeKey), key));
       if (value[directive] === 'merge')
         throw new BadRequestError('merging lists cannot yet be specified in the patch');
       if (value[directive] !== undefined && value[directive] !== 'delete')
         throw new BadRequestError(
-          `unknown patch type: ${JSON.stringify(value[directive])} in map: ${JSON.stringify(value)}`,
+          `unknown patch type: ${goValue(value[directive])} in map: ${goValue(value)}`,
         );
       if (value[directive] === 'delete') {
         for (let i = merged.length - 1; i >= 0; i--)
