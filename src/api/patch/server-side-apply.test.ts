@@ -298,3 +298,11 @@ test('a keyed item kept for another owner keeps its key fields', () => {
     { name: 'nginx', image: 'edited' },
   ]);
 });
+
+test('a resourceVersion in the applied configuration is kept as a precondition', () => {
+  const live = stored(config());
+  const withVersion = config();
+  withVersion.metadata.resourceVersion = '3';
+  const out = applyServerSide(live, withVersion, opts({ force: true })).object;
+  assert.equal(out.metadata.resourceVersion, '3');
+});

@@ -70,6 +70,10 @@ export function applyServerSide(
 
   const merged = live ? cloneJson(live) : newObject(applied);
   mergeApplied(merged, appliedView, meta);
+  // A resourceVersion in the applied configuration is a precondition the registry checks.
+  const expectedVersion = applied.metadata.resourceVersion;
+  if (live && expectedVersion)
+    (merged['metadata'] as JsonObject)['resourceVersion'] = expectedVersion;
 
   const othersSet = others.reduce((acc, e) => acc.union(e.set), new FieldSet());
   const stale = (mine?.set ?? new FieldSet()).difference(appliedSet);
