@@ -92,7 +92,11 @@ export interface Store {
    * Replaces an existing object. Throws NotFoundError, or ConflictError when `preconditions`
    * (or, if given, `object.metadata.resourceVersion` when `checkResourceVersion`) is stale.
    */
-  update(resource: ResourceKey, object: KubeObject, options?: { preconditions?: Preconditions }): KubeObject;
+  update(
+    resource: ResourceKey,
+    object: KubeObject,
+    options?: { preconditions?: Preconditions },
+  ): KubeObject;
   /**
    * Reads, transforms and writes in one step. `fn` gets the current object (throws NotFoundError
    * if absent) and returns the new one, or the same object to write nothing.
@@ -104,9 +108,18 @@ export interface Store {
     fn: (current: KubeObject) => KubeObject,
   ): KubeObject;
   /** Removes an object; returns it as last stored (with the deletion's revision). */
-  delete(resource: ResourceKey, namespace: string, name: string, options?: { preconditions?: Preconditions }): KubeObject;
+  delete(
+    resource: ResourceKey,
+    namespace: string,
+    name: string,
+    options?: { preconditions?: Preconditions },
+  ): KubeObject;
   /** Subscribes to changes; replays first (see options). Listener errors are logged, not thrown. */
-  watch(resource: ResourceKey, options: StoreWatchOptions, listener: (event: StoreEvent) => void): StoreWatcher;
+  watch(
+    resource: ResourceKey,
+    options: StoreWatchOptions,
+    listener: (event: StoreEvent) => void,
+  ): StoreWatcher;
   /** Number of live watchers (metrics, tests). */
   watcherCount(): number;
   close(): void;
