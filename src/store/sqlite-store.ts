@@ -4,13 +4,8 @@
  * feeds watch replay, past-revision lists and continue tokens.
  */
 import type Database from 'better-sqlite3';
-import {
-  AlreadyExistsError,
-  BadRequestError,
-  ConflictError,
-  GoneError,
-  NotFoundError,
-} from '../k8s/errors.ts';
+import { AlreadyExistsError, GoneError, InternalError, NotFoundError } from '../k8s/errors.ts';
+import { checkPreconditions, identity, withRv } from './object-writes.ts';
 import type { KubeObject } from '../k8s/types/meta.ts';
 import { nullLogger, type Logger } from '../lib/log.ts';
 import { listObjects, parseResourceVersion } from './list-objects.ts';
@@ -270,7 +265,7 @@ export class SqliteStore implements Store {
 
   /** Runs a write in a transaction; events go to watchers after the outermost commit. */
   #write<T>(fn: () => T): T {
-    if (this.#closed) throw new BadRequestError('the store is closed');
+    if (this.#closed) throw new InternalError('the store is closed');
     const saved = { rv: this.#rv, compacted: this.#compactedRv, pending: this.#pending.length };
     this.#depth++;
     let result: T;
@@ -290,37 +285,5 @@ export class SqliteStore implements Store {
       this.#hub.publish(events);
     }
     return result;
-  }
-}
-
-/** The object's namespace and name; a name is required. */
-function identity(object: KubeObject): { namespace: string; name: string } {
-  const name = object.metadata.name;
-  if (!name) throw new BadRequestError('name is required to store an object');
-  return { namespace: object.metadata.namespace ?? '', name };
-}
-
-/** A shallow copy with `metadata.resourceVersion` set. */
-function withRv(object: KubeObject, rv: number): KubeObject {
-  return { ...object, metadata: { ...object.metadata, resourceVersion: String(rv) } };
-}
-
-/** Throws ConflictError when a precondition does not hold (uid first, as upstream checks). */
-function checkPreconditions(
-  resource: string,
-  name: string,
-  current: KubeObject,
-  p: Preconditions,
-): void {
-  const gr = groupResourceOf(resource);
-  if (p.uid !== undefined && p.uid !== current.metadata.uid) {
-    throw new ConflictError(
-      gr,
-      name,
-      `Precondition failed: UID in precondition: ${p.uid}, UID in object meta: ${current.metadata.uid ?? ''}`,
-    );
-  }
-  if (p.resourceVersion !== undefined && p.resourceVersion !== current.metadata.resourceVersion) {
-    throw new ConflictError(gr, name);
   }
 }

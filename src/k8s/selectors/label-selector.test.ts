@@ -60,6 +60,10 @@ test('canonical string sorts requirements by key and values', () => {
     ['in in (in)', 'in in (in)'],
     ['a in ()', 'a in ()'],
     ['a in (,b)', 'a in (,b)'],
+    ['x in (foo,,baz),y,z notin ()', 'x in (,baz,foo),y,z notin ()'],
+    ['a in (,)', 'a in ()'],
+    ['in=a,notin', 'in=a,notin'],
+    ['!in', '!in'],
   ];
   for (const [sel, want] of cases) assert.equal(parseLabelSelector(sel).toString(), want, sel);
 });
