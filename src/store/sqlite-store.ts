@@ -4,7 +4,13 @@
  * feeds watch replay, past-revision lists and continue tokens.
  */
 import type Database from 'better-sqlite3';
-import { AlreadyExistsError, GoneError, InternalError, NotFoundError } from '../k8s/errors.ts';
+import {
+  AlreadyExistsError,
+  GoneError,
+  InternalError,
+  NotFoundError,
+  TimeoutError,
+} from '../k8s/errors.ts';
 import { checkPreconditions, identity, withRv } from './object-writes.ts';
 import type { KubeObject } from '../k8s/types/meta.ts';
 import { nullLogger, type Logger } from '../lib/log.ts';
@@ -185,6 +191,8 @@ export class SqliteStore implements Store {
       from = parseResourceVersion(requested);
       if (from < this.#compactedRv)
         throw new GoneError(`too old resource version: ${from} (${this.#compactedRv})`);
+      if (from > this.#rv)
+        throw new TimeoutError(`Too large resource version: ${from}, current: ${this.#rv}`);
     }
     const w: Watcher = {
       resource,

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BadRequestError, GoneError } from '../k8s/errors.ts';
+import { BadRequestError, GoneError, TimeoutError } from '../k8s/errors.ts';
 import type { KubeObject } from '../k8s/types/meta.ts';
 import type { Logger } from '../lib/log.ts';
 import { nullLogger } from '../lib/log.ts';
@@ -83,6 +83,11 @@ test('a revision older than the change log is Gone, as upstream words it', () =>
   const { seen } = collect(s, { resourceVersion: '2' });
   assert.deepEqual(seen, ['ADDED c@3', 'ADDED d@4', 'ADDED e@5']);
   assert.throws(() => s.watch('pods', { resourceVersion: 'x' }, () => undefined), BadRequestError);
+  assert.throws(
+    () => s.watch('pods', { resourceVersion: '6' }, () => undefined),
+    (err: unknown) =>
+      err instanceof TimeoutError && err.message === 'Too large resource version: 6, current: 5',
+  );
   assert.throws(() => s.watch('pods', { labelSelector: '=' }, () => undefined), BadRequestError);
 });
 
