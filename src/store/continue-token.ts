@@ -1,4 +1,4 @@
-/** List continue tokens: opaque base64 of JSON holding the snapshot revision and the last key served. */
+/** List continue tokens: opaque URL-safe base64 of JSON holding the snapshot revision and the last key served. */
 import { BadRequestError } from '../k8s/errors.ts';
 
 /** What a continue token carries. `rv` -1 means "continue at the newest revision". */
@@ -12,9 +12,8 @@ const version = 'meta.k8s.io/v1';
 
 /** Encodes a continue token. */
 export function encodeContinue(state: ContinueState): string {
-  return Buffer.from(JSON.stringify({ v: version, rv: state.rv, start: state.start })).toString(
-    'base64',
-  );
+  const json = JSON.stringify({ v: version, rv: state.rv, start: state.start });
+  return Buffer.from(json).toString('base64url');
 }
 
 /** Decodes a continue token; throws BadRequestError when it is not one of ours. */
