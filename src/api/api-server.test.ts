@@ -234,7 +234,7 @@ test('pods: status subresource keeps spec; main updates keep status; binding set
     target: { kind: 'Node', name: 'node2' },
   });
   assert.equal(again.status, 409);
-  void p;
+  assert.equal(p.metadata.name, 's');
   f.close();
 });
 
@@ -366,7 +366,7 @@ test('watch replays from a resourceVersion and streams later changes', async () 
   const lines: string[] = [];
   const next = async (): Promise<void> => {
     const r = await it.next();
-    if (!r.done) lines.push(...String(r.value).trim().split('\n'));
+    if (!r.done) lines.push(...r.value.trim().split('\n'));
   };
   await next();
   await f.call('DELETE', '/api/v1/namespaces/default/configmaps/w1');

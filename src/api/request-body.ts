@@ -83,12 +83,12 @@ export function decodeObject(
   const object = value as KubeObject;
   if (object.apiVersion !== undefined && object.apiVersion !== gv) {
     throw new BadRequestError(
-      `the API version in the data (${String(object.apiVersion)}) does not match the expected API version (${gv})`,
+      `the API version in the data (${object.apiVersion}) does not match the expected API version (${gv})`,
     );
   }
   if (object.kind !== undefined && object.kind !== expected.kind) {
     throw new BadRequestError(
-      `the kind in the data (${String(object.kind)}) does not match the expected kind (${expected.kind})`,
+      `the kind in the data (${object.kind}) does not match the expected kind (${expected.kind})`,
     );
   }
   if (object.metadata === undefined || object.metadata === null) object.metadata = {};

@@ -61,7 +61,7 @@ function isWatch(req: ApiRequest, info: ResourceRequestInfo): boolean {
   return info.legacyWatch || w === 'true' || w === '1';
 }
 
-function readDeleteOptions(req: ApiRequest, registry: Registry): DeleteOptions {
+function readDeleteOptions(req: ApiRequest): DeleteOptions {
   let body: Record<string, unknown> = {};
   if (req.body?.length) {
     const parsed = parseBody(
@@ -76,16 +76,13 @@ function readDeleteOptions(req: ApiRequest, registry: Registry): DeleteOptions {
     body['gracePeriodSeconds'] ??
     (q.get('gracePeriodSeconds') !== null ? Number(q.get('gracePeriodSeconds')) : undefined);
   const dryRun = (body['dryRun'] as string[] | undefined) ?? q.getAll('dryRun');
-  void registry;
   return {
     ...(typeof grace === 'number' && !Number.isNaN(grace) ? { gracePeriodSeconds: grace } : {}),
     ...(typeof body['propagationPolicy'] === 'string'
       ? { propagationPolicy: body['propagationPolicy'] }
       : {}),
     ...(q.get('propagationPolicy') ? { propagationPolicy: q.get('propagationPolicy')! } : {}),
-    ...(body['preconditions']
-      ? { preconditions: body['preconditions'] as { uid?: string; resourceVersion?: string } }
-      : {}),
+    ...(body['preconditions'] ? { preconditions: body['preconditions'] } : {}),
     dryRun: dryRun.length > 0,
   };
 }
@@ -170,7 +167,7 @@ export async function handleResource(
       return one(201, created, decoded.warnings);
     }
     if (method === 'DELETE') {
-      const opts = readDeleteOptions(req, registry);
+      const opts = readDeleteOptions(req);
       const q = req.query;
       const items = registry.list({
         ...(ns ? { namespace: ns } : {}),
@@ -222,7 +219,7 @@ export async function handleResource(
       return one(r.created ? 201 : 200, r.object, r.warnings);
     }
     case 'DELETE': {
-      const result = registry.delete(info.namespace, name, readDeleteOptions(req, registry));
+      const result = registry.delete(info.namespace, name, readDeleteOptions(req));
       const o = result.object;
       if (!result.deleted || def.resource === 'pods') return rawJson(200, JSON.stringify(o));
       return rawJson(
@@ -250,14 +247,14 @@ function withNameSelector(req: ApiRequest, name: string): ApiRequest {
   return { ...req, query };
 }
 
-async function handleSubresource(
+function handleSubresource(
   req: ApiRequest,
   info: ResourceRequestInfo,
   registry: Registry,
   deps: ResourceHandlerDeps,
   now: number,
   one: (status: number, obj: KubeObject, warnings?: string[]) => ApiResponse,
-): Promise<ApiResponse> {
+): ApiResponse {
   const { name, subresource, namespace } = info;
   const ns = registry.def.namespaced ? namespace : '';
   const method = req.method;

@@ -3,7 +3,7 @@ import { BadRequestError, ConflictError } from '../../k8s/errors.ts';
 import type { KubeObject } from '../../k8s/types/meta.ts';
 import type { Registry, WriteOptions } from '../registry/registry.ts';
 import { rfc3339 } from '../registry/object-meta.ts';
-import { labelSelectorString } from './selector-string.ts';
+import { labelSelectorObjectString } from '../../k8s/selectors/label-selector.ts';
 
 interface Scalable extends KubeObject {
   spec?: { replicas?: number; selector?: { matchLabels?: Record<string, string> } };
@@ -27,7 +27,7 @@ export function toScale(obj: KubeObject): KubeObject {
     spec: { replicas: o.spec?.replicas ?? 0 },
     status: {
       replicas: o.status?.replicas ?? 0,
-      selector: labelSelectorString(o.spec?.selector),
+      selector: labelSelectorObjectString(o.spec?.selector),
     },
   };
 }

@@ -87,7 +87,7 @@ export function deleteObject(
     );
   }
   const isPod = key === 'pods';
-  const grace = isPod ? podGracePeriod(current as PodLike, options.gracePeriodSeconds) : 0;
+  const grace = isPod ? podGracePeriod(current, options.gracePeriodSeconds) : 0;
   const m = current.metadata;
   const pending = grace > 0 || hasFinalizers(current);
   if (pending) {

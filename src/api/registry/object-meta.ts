@@ -7,7 +7,7 @@ const nameChars = 'bcdfghjklmnpqrstvwxz2456789';
 /** Five random characters as kube-apiserver appends to `generateName`. */
 export function randomSuffix(n = 5): string {
   let s = '';
-  for (let i = 0; i < n; i++) s += nameChars[Math.floor(Math.random() * nameChars.length)];
+  for (let i = 0; i < n; i++) s += nameChars.charAt(Math.floor(Math.random() * nameChars.length));
   return s;
 }
 

@@ -12,7 +12,7 @@ import { allVerbs, type ResourceDef } from '../resource-def.ts';
 import { managedFieldsUpdater, patchOps } from '../patch/patch-ops.ts';
 import type { TableRenderer } from '../handlers/negotiation.ts';
 
-/** Namespaces, ConfigMaps, Pods (graceful) and Deployments (scale), with no kind logic. */
+/** Namespaces, ConfigMaps, Pods (graceful), Deployments and ReplicaSets (scale), with no kind logic. */
 export const minimalDefs: ResourceDef[] = [
   {
     group: '',
@@ -59,8 +59,8 @@ export const minimalDefs: ResourceDef[] = [
     prepareForUpdate: (o, old) => void (o['status'] = old['status']),
     prepareForStatusUpdate: (o, old) => void (o['spec'] = old['spec']),
     fields: (o) => ({
-      'spec.nodeName': String((o['spec'] as { nodeName?: string } | undefined)?.nodeName ?? ''),
-      'status.phase': String((o['status'] as { phase?: string } | undefined)?.phase ?? ''),
+      'spec.nodeName': (o['spec'] as { nodeName?: string } | undefined)?.nodeName ?? '',
+      'status.phase': (o['status'] as { phase?: string } | undefined)?.phase ?? '',
     }),
   },
   {
@@ -82,6 +82,55 @@ export const minimalDefs: ResourceDef[] = [
       },
       { name: 'status', verbs: ['get', 'patch', 'update'] },
     ],
+  },
+  {
+    group: 'apps',
+    version: 'v1',
+    resource: 'replicasets',
+    kind: 'ReplicaSet',
+    listKind: 'ReplicaSetList',
+    singular: 'replicaset',
+    namespaced: true,
+    shortNames: ['rs'],
+    categories: ['all'],
+    verbs: allVerbs,
+    hasStatus: true,
+    prepareForUpdate: (o, old) => void (o['status'] = old['status']),
+    prepareForStatusUpdate: (o, old) => void (o['spec'] = old['spec']),
+    subresources: [
+      {
+        name: 'scale',
+        kind: { group: 'autoscaling', version: 'v1', kind: 'Scale' },
+        verbs: ['get', 'patch', 'update'],
+      },
+      { name: 'status', verbs: ['get', 'patch', 'update'] },
+    ],
+  },
+  {
+    group: '',
+    version: 'v1',
+    resource: 'events',
+    kind: 'Event',
+    listKind: 'EventList',
+    singular: 'event',
+    namespaced: true,
+    shortNames: ['ev'],
+    verbs: allVerbs,
+  },
+  {
+    group: 'batch',
+    version: 'v1',
+    resource: 'jobs',
+    kind: 'Job',
+    listKind: 'JobList',
+    singular: 'job',
+    namespaced: true,
+    categories: ['all'],
+    verbs: allVerbs,
+    hasStatus: true,
+    prepareForUpdate: (o, old) => void (o['status'] = old['status']),
+    prepareForStatusUpdate: (o, old) => void (o['spec'] = old['spec']),
+    subresources: [{ name: 'status', verbs: ['get', 'patch', 'update'] }],
   },
 ];
 

@@ -18,7 +18,11 @@ async function read(path: string, opts: Parameters<typeof readCriLog>[1] = {}): 
 const file = join(dir, '0.log');
 writeFileSync(
   file,
-  rec(1, 'stdout', 'F', 'one') + rec(2, 'stderr', 'F', 'two') + rec(3, 'stdout', 'P', 'thr') + rec(3, 'stdout', 'F', 'ee') + rec(4, 'stdout', 'F', 'four'),
+  rec(1, 'stdout', 'F', 'one') +
+    rec(2, 'stderr', 'F', 'two') +
+    rec(3, 'stdout', 'P', 'thr') +
+    rec(3, 'stdout', 'F', 'ee') +
+    rec(4, 'stdout', 'F', 'four'),
 );
 
 test('readCriLog() joins partial records and interleaves streams', async () => {
@@ -29,14 +33,20 @@ test('readCriLog() tails complete lines, filters by time, limits bytes', async (
   assert.equal(await read(file, { tailLines: 2 }), 'three\nfour\n');
   assert.equal(await read(file, { tailLines: 0 }), '');
   assert.equal(await read(file, { tailLines: 10 }), 'one\ntwo\nthree\nfour\n');
-  assert.equal(await read(file, { sinceMs: Date.parse('2026-11-22T08:00:02.600Z') }), 'three\nfour\n');
+  assert.equal(
+    await read(file, { sinceMs: Date.parse('2026-11-22T08:00:02.600Z') }),
+    'three\nfour\n',
+  );
   assert.equal(await read(file, { limitBytes: 6 }), 'one\ntw');
 });
 
 test('readCriLog() prefixes RFC3339Nano timestamps as the kubelet prints them', async () => {
   const out = await read(file, { timestamps: true, tailLines: 1 });
   assert.equal(out, '2026-11-22T08:00:04.5Z four\n');
-  assert.equal(formatLogTime('2026-11-22T08:09:38.525403016+00:00'), '2026-11-22T08:09:38.525403016Z');
+  assert.equal(
+    formatLogTime('2026-11-22T08:09:38.525403016+00:00'),
+    '2026-11-22T08:09:38.525403016Z',
+  );
   assert.equal(formatLogTime('2026-11-22T08:09:38.000000000Z'), '2026-11-22T08:09:38Z');
 });
 
@@ -46,7 +56,8 @@ test('readCriLog() follows growth and rotation until the container has finished'
   let finished = false;
   const chunks: string[] = [];
   const done = (async () => {
-    for await (const c of readCriLog(f, { follow: true, pollMs: 5, isFinished: () => finished })) chunks.push(c.toString());
+    for await (const c of readCriLog(f, { follow: true, pollMs: 5, isFinished: () => finished }))
+      chunks.push(c.toString());
   })();
   await new Promise((r) => setTimeout(r, 30));
   appendFileSync(f, rec(2, 'stdout', 'F', 'b'));

@@ -34,7 +34,8 @@ export function parseLogTime(ts: string): number {
 export function formatLogTime(ts: string): string {
   const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$/.exec(ts);
   if (!m) return ts;
-  let [, base, frac, zone] = m as unknown as [string, string, string | undefined, string];
+  const [, base0, frac, zone] = m as unknown as [string, string, string | undefined, string];
+  let base = base0;
   if (zone !== 'Z' && zone !== '+00:00' && zone !== '-00:00') {
     const d = new Date(Date.parse(ts));
     base = d.toISOString().slice(0, 19);
@@ -120,7 +121,10 @@ async function tailOffset(fh: FileHandle, size: number, n: number): Promise<numb
 }
 
 /** Streams the log at `path` according to `options`. */
-export async function* readCriLog(path: string, options: LogReadOptions = {}): AsyncGenerator<Buffer> {
+export async function* readCriLog(
+  path: string,
+  options: LogReadOptions = {},
+): AsyncGenerator<Buffer> {
   let fh = await open(path, 'r');
   let ino = (await fh.stat()).ino;
   const fmt = new RecordFormatter(options);
@@ -139,7 +143,9 @@ export async function* readCriLog(path: string, options: LogReadOptions = {}): A
       const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
       if (bytesRead > 0) {
         pos += bytesRead;
-        const data = carry.length ? Buffer.concat([carry, buf.subarray(0, bytesRead)]) : buf.subarray(0, bytesRead);
+        const data = carry.length
+          ? Buffer.concat([carry, buf.subarray(0, bytesRead)])
+          : buf.subarray(0, bytesRead);
         const lastNl = data.lastIndexOf(NL);
         if (lastNl < 0) {
           carry = Buffer.from(data);
@@ -159,7 +165,10 @@ export async function* readCriLog(path: string, options: LogReadOptions = {}): A
       }
       // At the end of the file.
       if (!options.follow) return;
-      const rotated = await stat(path).then((s) => s.ino !== ino, () => false);
+      const rotated = await stat(path).then(
+        (s) => s.ino !== ino,
+        () => false,
+      );
       if (rotated) {
         await fh.close();
         fh = await open(path, 'r');
@@ -175,10 +184,14 @@ export async function* readCriLog(path: string, options: LogReadOptions = {}): A
       }
       await new Promise<void>((r) => {
         const t = setTimeout(r, options.pollMs ?? 100);
-        options.signal?.addEventListener('abort', () => {
-          clearTimeout(t);
-          r();
-        }, { once: true });
+        options.signal?.addEventListener(
+          'abort',
+          () => {
+            clearTimeout(t);
+            r();
+          },
+          { once: true },
+        );
       });
     }
   } finally {
