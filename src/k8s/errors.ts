@@ -80,7 +80,9 @@ export class ConflictError extends ApiError {
     super(
       409,
       'Conflict',
-      causes ? message : `Operation cannot be fulfilled on ${qualifiedResource(gr)} "${name}": ${message}`,
+      causes
+        ? message
+        : `Operation cannot be fulfilled on ${qualifiedResource(gr)} "${name}": ${message}`,
       {
         name,
         ...(gr.group ? { group: gr.group } : {}),
@@ -160,7 +162,13 @@ export class GoneError extends ApiError {
 export class InternalError extends ApiError {
   override name = 'InternalError';
   constructor(message: string, options?: ErrorOptions) {
-    super(500, 'InternalError', `Internal error occurred: ${message}`, { causes: [{ message }] }, options);
+    super(
+      500,
+      'InternalError',
+      `Internal error occurred: ${message}`,
+      { causes: [{ message }] },
+      options,
+    );
   }
 }
 
@@ -174,13 +182,20 @@ export class TimeoutError extends ApiError {
 
 /** Rebuilds the matching error class from a Status body (used by client/). */
 export function errorFromStatus(status: Status): ApiError {
-  return new ApiError(status.code, status.reason ?? 'Unknown', status.message ?? '', status.details);
+  return new ApiError(
+    status.code,
+    status.reason ?? 'Unknown',
+    status.message ?? '',
+    status.details,
+  );
 }
 
-const reasonOf = (err: unknown): string | undefined => (err instanceof ApiError ? err.reason : undefined);
+const reasonOf = (err: unknown): string | undefined =>
+  err instanceof ApiError ? err.reason : undefined;
 
 export const isNotFound = (err: unknown): boolean => reasonOf(err) === 'NotFound';
 export const isAlreadyExists = (err: unknown): boolean => reasonOf(err) === 'AlreadyExists';
 export const isConflict = (err: unknown): boolean => reasonOf(err) === 'Conflict';
 export const isInvalid = (err: unknown): boolean => reasonOf(err) === 'Invalid';
-export const isGone = (err: unknown): boolean => reasonOf(err) === 'Expired' || reasonOf(err) === 'Gone';
+export const isGone = (err: unknown): boolean =>
+  reasonOf(err) === 'Expired' || reasonOf(err) === 'Gone';

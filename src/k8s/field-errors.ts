@@ -87,9 +87,15 @@ export const fieldError = {
     field,
     badValue,
     showValue: true,
-    ...(valid.length ? { detail: `supported values: ${valid.map((v) => JSON.stringify(v)).join(', ')}` } : {}),
+    ...(valid.length
+      ? { detail: `supported values: ${valid.map((v) => JSON.stringify(v)).join(', ')}` }
+      : {}),
   }),
-  forbidden: (field: string, detail: string): FieldError => ({ type: 'FieldValueForbidden', field, detail }),
+  forbidden: (field: string, detail: string): FieldError => ({
+    type: 'FieldValueForbidden',
+    field,
+    detail,
+  }),
   tooLong: (field: string, badValue: unknown, max: number): FieldError => ({
     type: 'FieldValueTooLong',
     field,

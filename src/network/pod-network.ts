@@ -29,5 +29,10 @@ export interface PodNetwork {
   /** The node's own IP as seen by pods (status.hostIP). */
   hostIP(): string;
   /** Opens a TCP connection to `port` inside the pod (probes, port-forward). */
-  dial(target: PodNetworkTarget, port: number, host?: string, signal?: AbortSignal): Promise<Socket>;
+  dial(
+    target: PodNetworkTarget,
+    port: number,
+    host?: string,
+    signal?: AbortSignal,
+  ): Promise<Socket>;
 }

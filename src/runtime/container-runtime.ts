@@ -218,7 +218,11 @@ export interface ContainerRuntime {
   listPodSandboxes(): Promise<SandboxStatus[]>;
 
   /** Creates a container in a sandbox; returns its id. Throws ContainerStartError. */
-  createContainer(sandboxId: string, config: ContainerConfig, signal?: AbortSignal): Promise<string>;
+  createContainer(
+    sandboxId: string,
+    config: ContainerConfig,
+    signal?: AbortSignal,
+  ): Promise<string>;
   /** Starts a created container. A failure leaves an exited instance (exit 128, StartError). */
   startContainer(id: string): Promise<void>;
   /**

@@ -66,7 +66,11 @@ export interface KubeList<T extends KubeObject = KubeObject> {
 /** A label selector (`matchLabels` + `matchExpressions`). */
 export interface LabelSelector {
   matchLabels?: Record<string, string>;
-  matchExpressions?: { key: string; operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist'; values?: string[] }[];
+  matchExpressions?: {
+    key: string;
+    operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
+    values?: string[];
+  }[];
 }
 
 /** A watch event as sent on the wire. */

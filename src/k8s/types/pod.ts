@@ -211,7 +211,11 @@ export interface PodSpec {
   hostAliases?: { ip: string; hostnames?: string[] }[];
   priority?: number;
   priorityClassName?: string;
-  dnsConfig?: { nameservers?: string[]; searches?: string[]; options?: { name: string; value?: string }[] };
+  dnsConfig?: {
+    nameservers?: string[];
+    searches?: string[];
+    options?: { name: string; value?: string }[];
+  };
   readinessGates?: { conditionType: string }[];
   enableServiceLinks?: boolean;
   preemptionPolicy?: string;
