@@ -125,3 +125,109 @@ test('deployment → replica set → pods, rolling update, and garbage collectio
     f.close();
   }
 });
+
+test('job runs pods to completion and reports Complete; endpoints follow ready pods', async () => {
+  const f = await apiFixture();
+  const client = new KubeClient({ transport: inProcessTransport(f.api.handle) });
+  const opts = { client, clock: new SystemClock(), log: nullLogger };
+  const ac = new AbortController();
+  const { JobController } = await import('./job-controller.ts');
+  const { EndpointsController } = await import('./endpoints-controller.ts');
+  const loops = [
+    new JobController(opts).run(ac.signal),
+    new EndpointsController(opts).run(ac.signal),
+  ];
+  try {
+    await client.create(resources.jobs, 'default', {
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: 'pi' },
+      spec: {
+        completions: 2,
+        parallelism: 1,
+        backoffLimit: 1,
+        template: {
+          metadata: { labels: { 'job-name': 'pi' } },
+          spec: { restartPolicy: 'Never', containers: [{ name: 'pi', image: 'busybox' }] },
+        },
+      },
+    } as never);
+    const finish = async (phase: 'Succeeded' | 'Failed'): Promise<void> => {
+      const pod = await until('an active job pod', async () =>
+        (await client.list<Pod>(resources.pods, 'default')).items.find((p) => !p.status?.phase),
+      );
+      assert.match(pod.metadata.name!, /^pi-[a-z0-9]{5}$/);
+      await client.patch(
+        resources.pods,
+        'default',
+        pod.metadata.name!,
+        { status: { phase } },
+        'merge',
+        { subresource: 'status' },
+      );
+    };
+    await finish('Succeeded');
+    await finish('Succeeded');
+    const job = await until('job complete', async () => {
+      const j = await client.get(resources.jobs, 'default', 'pi');
+      const s = j['status'] as
+        { succeeded?: number; conditions?: { type: string; status: string }[] } | undefined;
+      return s?.conditions?.some((c) => c.type === 'Complete' && c.status === 'True')
+        ? s
+        : undefined;
+    });
+    assert.equal(job.succeeded, 2);
+    assert.deepEqual(
+      job.conditions!.map((c) => c.type),
+      ['SuccessCriteriaMet', 'Complete'],
+    );
+
+    await client.create(resources.services, 'default', {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'web' },
+      spec: { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 'http' }] },
+    } as never);
+    const pod = await client.create(resources.pods, 'default', {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'w1', labels: { app: 'web' } },
+      spec: {
+        containers: [{ name: 'c', image: 'nginx', ports: [{ name: 'http', containerPort: 8080 }] }],
+      },
+    } as never);
+    await client.patch(
+      resources.pods,
+      'default',
+      pod.metadata.name!,
+      {
+        status: {
+          podIP: '10.88.0.5',
+          phase: 'Running',
+          conditions: [{ type: 'Ready', status: 'True' }],
+        },
+      },
+      'merge',
+      { subresource: 'status' },
+    );
+    const ep = await until('endpoints', async () => {
+      const e = await client.get(resources.endpoints, 'default', 'web').catch(() => undefined);
+      return e?.['subsets'] ? e : undefined;
+    });
+    assert.deepEqual(ep['subsets'], [
+      {
+        addresses: [
+          {
+            ip: '10.88.0.5',
+            targetRef: { kind: 'Pod', namespace: 'default', name: 'w1', uid: pod.metadata.uid },
+          },
+        ],
+        ports: [{ port: 8080, protocol: 'TCP' }],
+      },
+    ]);
+  } finally {
+    ac.abort();
+    await Promise.allSettled(loops);
+    f.close();
+  }
+});
