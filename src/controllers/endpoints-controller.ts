@@ -73,7 +73,7 @@ export function endpointSubsets(svc: Service, pods: Pod[]): unknown[] {
     (isPodReady(pod) ? g.addresses : g.notReadyAddresses).push(address);
   }
   const byIp = (a: object, b: object): number =>
-    String((a as { ip: string }).ip).localeCompare((b as { ip: string }).ip);
+    (a as { ip: string }).ip.localeCompare((b as { ip: string }).ip);
   return [...groups.values()].map((g) => ({
     ...(g.addresses.length ? { addresses: g.addresses.sort(byIp) } : {}),
     ...(g.notReadyAddresses.length ? { notReadyAddresses: g.notReadyAddresses.sort(byIp) } : {}),
