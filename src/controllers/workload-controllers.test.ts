@@ -195,7 +195,7 @@ test('job runs pods to completion and reports Complete; endpoints follow ready p
       spec: {
         containers: [{ name: 'c', image: 'nginx', ports: [{ name: 'http', containerPort: 8080 }] }],
       },
-    } as never);
+    });
     await client.patch(
       resources.pods,
       'default',
