@@ -188,7 +188,7 @@ test('job runs pods to completion and reports Complete; endpoints follow ready p
       metadata: { name: 'web' },
       spec: { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 'http' }] },
     } as never);
-    const pod = await client.create(resources.pods, 'default', {
+    const pod: Pod = await client.create<Pod>(resources.pods, 'default', {
       apiVersion: 'v1',
       kind: 'Pod',
       metadata: { name: 'w1', labels: { app: 'web' } },
