@@ -199,7 +199,7 @@ test('job runs pods to completion and reports Complete; endpoints follow ready p
     await client.patch(
       resources.pods,
       'default',
-      pod.metadata.name,
+      pod.metadata.name ?? '',
       {
         status: {
           podIP: '10.88.0.5',
