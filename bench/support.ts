@@ -1,0 +1,84 @@
+/** Helpers for podbay's benchmarks: a daemon in a child process, timing, statistics. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+
+/** A daemon started for a benchmark. */
+export interface BenchDaemon {
+  url: string;
+  pid: number;
+  /** Milliseconds from spawn to serving requests. */
+  readyMs: number;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** Median of numbers. */
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** The p-th percentile (0–100). */
+export function percentile(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] ?? NaN;
+}
+
+/** Resident set size of a process in MB. */
+export function rssMB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+/** Starts `podbay up` (compiled if built) on a free port with a fresh data dir. */
+export async function startDaemon(): Promise<BenchDaemon> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'podbay-bench-'));
+  const t0 = performance.now();
+  const child = spawn(
+    process.execPath,
+    [
+      join(root, 'bin/podbay.js'),
+      'up',
+      '--data-dir',
+      dataDir,
+      '--port',
+      '0',
+      '--kubeconfig',
+      join(dataDir, 'kubeconfig'),
+      '--log-level',
+      'warn',
+    ],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  let url = '';
+  while (!url) {
+    if (child.exitCode !== null) throw new Error('podbay exited during start');
+    try {
+      const rec = JSON.parse(readFileSync(join(dataDir, 'podbay.pid'), 'utf8')) as {
+        url: string;
+        pid: number;
+      };
+      if (rec.url && rec.pid === child.pid) url = rec.url;
+    } catch {
+      // not yet
+    }
+    if (!url) await new Promise((r) => setTimeout(r, 2));
+  }
+  const readyMs = performance.now() - t0;
+  return {
+    url,
+    pid: child.pid!,
+    readyMs,
+    child,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

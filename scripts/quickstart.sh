@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# podbay quickstart: installs what this machine lacks, builds podbay, starts it in the
+# background and runs the demo. Run as root (podbay creates namespaces, mounts and cgroups).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ "$(id -u)" != 0 ]; then
+  echo "podbay needs root to run containers: run 'sudo $0'" >&2
+  exit 1
+fi
+bash scripts/install-deps.sh
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then
+  npm ci --no-audit --no-fund
+fi
+npm run --silent build
+export PODBAY_DATA_DIR="${PODBAY_DATA_DIR:-/var/lib/podbay}"
+node bin/podbay.js status >/dev/null 2>&1 || node bin/podbay.js up --detach
+kubectl config use-context podbay >/dev/null
+kubectl apply -f examples/demo.yaml
+sleep 1
+kubectl get pods,svc,cm
+cat <<'TXT'
+
+podbay is running. Try:
+  kubectl get pods -w
+  kubectl describe pod demo
+  kubectl logs demo -c sidecar -f
+  kubectl delete -f examples/demo.yaml
+  node bin/podbay.js down
+TXT

@@ -1,0 +1,39 @@
+/** The `podbay` command: parses the subcommand and runs it. */
+import { runDown } from './commands/down.ts';
+import { runStatus } from './commands/status.ts';
+import { runUp } from './commands/up.ts';
+
+const usage = `podbay — Kubernetes Pods on one Linux machine
+
+Usage:
+  podbay up [--data-dir DIR] [--port N] [--kubeconfig FILE] [--detach]
+                              Run the daemon (API server + node agent)
+  podbay down [--data-dir DIR]
+                              Stop the daemon gracefully (containers keep running)
+  podbay status [--data-dir DIR]
+                              Say what is running
+  podbay help                 Show this help
+
+Then use kubectl: the context "podbay" is merged into your kubeconfig.`;
+
+/** Runs the CLI; resolves with the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'up':
+      return runUp(rest);
+    case 'down':
+      return runDown(rest);
+    case 'status':
+      return runStatus(rest);
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      console.log(usage);
+      return 0;
+    default:
+      console.error(`podbay: unknown command "${command}"\n\n${usage}`);
+      return 2;
+  }
+}

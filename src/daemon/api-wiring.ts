@@ -1,0 +1,40 @@
+/**
+ * Builds the API server from its parts: the resource definitions, printers, patch algorithms,
+ * OpenAPI documents, body decoders and streaming handlers. The one place that knows them all.
+ */
+import { createApiServer, type ApiServer } from '../api/api-server.ts';
+import type { ResourceRef } from '../client/kube-client.ts';
+import { managedFieldsUpdater, patchOps } from '../api/patch/patch-ops.ts';
+import { minimalDefs, nameAgeTables } from '../api/testing/api-fixture.ts';
+import { groupVersion, type ResourceDef } from '../api/resource-def.ts';
+import type { Clock } from '../lib/clock.ts';
+import type { Logger } from '../lib/log.ts';
+import type { Store } from '../store/store.ts';
+
+const defs: ResourceDef[] = minimalDefs;
+
+/** Options for {@link buildApiServer}. */
+export interface ApiWiringOptions {
+  store: Store;
+  clock: Clock;
+  log: Logger;
+  serverAddress: string;
+}
+
+/** The API server with every served resource. */
+export function buildApiServer(options: ApiWiringOptions): ApiServer {
+  return createApiServer({
+    ...options,
+    defs,
+    renderTable: nameAgeTables,
+    patch: patchOps,
+    managedFields: managedFieldsUpdater,
+  });
+}
+
+/** Every namespaced resource served (what a namespace may contain). */
+export function namespacedResourceRefs(): ResourceRef[] {
+  return defs
+    .filter((d) => d.namespaced)
+    .map((d) => ({ apiVersion: groupVersion(d), resource: d.resource, namespaced: true }));
+}

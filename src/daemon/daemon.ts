@@ -1,0 +1,114 @@
+/**
+ * The podbay daemon: opens the store, serves the API on 127.0.0.1, bootstraps the cluster's
+ * built-in objects, and runs the controllers and the node agent. `Daemon.start` is what
+ * `podbay up` and the integration tests call.
+ */
+import { setMaxListeners } from 'node:events';
+import { mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { hostname } from 'node:os';
+import type { Server } from 'node:http';
+import { createHttpServer } from '../api/node-http.ts';
+import { KubeClient } from '../client/kube-client.ts';
+import { SystemClock, type Clock } from '../lib/clock.ts';
+import type { Logger } from '../lib/log.ts';
+import { SqliteStore } from '../store/sqlite-store.ts';
+import { buildApiServer } from './api-wiring.ts';
+import { bootstrapCluster } from './bootstrap.ts';
+import { inProcessTransport } from './in-process-transport.ts';
+import { claimDataDir, releaseDataDir, writeDaemonRecord } from './pid-file.ts';
+import { startControllers } from './controllers.ts';
+
+/** Options for {@link Daemon.start}. */
+export interface DaemonOptions {
+  dataDir: string;
+  /** 0 picks a free port. */
+  port: number;
+  host?: string;
+  log: Logger;
+  clock?: Clock;
+  nodeName?: string;
+}
+
+/** A running daemon. */
+export class Daemon {
+  readonly #abort = new AbortController();
+  readonly #background: Promise<unknown>[] = [];
+  #stopped = false;
+
+  private constructor(
+    readonly url: string,
+    readonly client: KubeClient,
+    private readonly server: Server,
+    private readonly store: SqliteStore,
+    private readonly options: DaemonOptions,
+  ) {
+    // Every informer and loop of the daemon listens on this one signal.
+    setMaxListeners(0, this.#abort.signal);
+  }
+
+  /** Starts a daemon and resolves once it serves requests. */
+  static async start(options: DaemonOptions): Promise<Daemon> {
+    const { dataDir, log } = options;
+    const clock = options.clock ?? new SystemClock();
+    mkdirSync(dataDir, { recursive: true });
+    claimDataDir(dataDir);
+    let store: SqliteStore | undefined;
+    let server: Server | undefined;
+    try {
+      store = new SqliteStore(join(dataDir, 'state.db'), { log });
+      const host = options.host ?? '127.0.0.1';
+      const api = buildApiServer({ store, clock, log, serverAddress: `${host}:${options.port}` });
+      server = createHttpServer(api.handle, { log });
+      const listening = server;
+      await new Promise<void>((resolve, reject) => {
+        listening.once('error', reject);
+        listening.listen(options.port, host, () => resolve());
+      });
+      const port = (listening.address() as AddressInfo).port;
+      const url = `http://${host}:${port}`;
+      const client = new KubeClient({
+        transport: inProcessTransport(api.handle),
+        userAgent: 'podbay-daemon',
+      });
+      const daemon = new Daemon(url, client, listening, store, options);
+      await bootstrapCluster({
+        client,
+        clock,
+        log,
+        nodeName: options.nodeName ?? defaultNodeName(),
+      });
+      daemon.#background.push(
+        ...startControllers({ client, clock, log, dataDir, signal: daemon.#abort.signal }),
+      );
+      writeDaemonRecord({ pid: process.pid, url, dataDir, startedAt: new Date().toISOString() });
+      log.info('podbay is ready', { url, dataDir });
+      return daemon;
+    } catch (err: unknown) {
+      server?.closeAllConnections();
+      server?.close();
+      store?.close();
+      releaseDataDir(dataDir);
+      throw err;
+    }
+  }
+
+  /** Stops serving, stops background loops, closes the store. Containers keep running. */
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#abort.abort();
+    this.server.closeAllConnections();
+    await new Promise<void>((r) => this.server.close(() => r()));
+    await Promise.allSettled(this.#background);
+    this.store.close();
+    releaseDataDir(this.options.dataDir);
+    this.options.log.info('podbay stopped');
+  }
+}
+
+/** The node name: the host name, lower-cased as Kubernetes names must be. */
+export function defaultNodeName(): string {
+  return (process.env['PODBAY_NODE_NAME'] ?? hostname()).toLowerCase();
+}
