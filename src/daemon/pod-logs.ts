@@ -128,13 +128,13 @@ export function podLogHandler(options: PodLogHandlerOptions): StreamingHandler {
         return s.restartCount !== instance || !s.state?.running;
       },
     };
-    return {
+    return Promise.resolve({
       status: 200,
       headers: {
         'content-type': 'text/plain',
         ...(follow ? { 'transfer-encoding': 'chunked' } : {}),
       },
       body: readCriLog(path, readOpts),
-    };
+    });
   };
 }
