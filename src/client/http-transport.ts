@@ -22,6 +22,8 @@ export function httpTransport(options: HttpTransportOptions): Transport {
     new Promise((resolve, reject) => {
       const headers: Record<string, string> = { ...req.headers };
       if (options.bearerToken) headers['authorization'] = `Bearer ${options.bearerToken}`;
+      // Node does not chunk DELETE bodies, so say how long the body is.
+      if (req.body !== undefined) headers['content-length'] = String(Buffer.byteLength(req.body));
       const r = (isHttps ? https : http).request(
         {
           protocol: base.protocol,
