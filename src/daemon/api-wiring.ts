@@ -10,6 +10,7 @@ import { groupVersion, type ResourceDef } from '../api/resource-def.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/log.ts';
 import type { Store } from '../store/store.ts';
+import { podLogHandler } from './pod-logs.ts';
 
 const defs: ResourceDef[] = minimalDefs;
 
@@ -19,13 +20,25 @@ export interface ApiWiringOptions {
   clock: Clock;
   log: Logger;
   serverAddress: string;
+  /** Where the node agent writes container logs (`<data>/logs`). */
+  podLogsDir: string;
 }
 
 /** The API server with every served resource. */
 export function buildApiServer(options: ApiWiringOptions): ApiServer {
+  const { store, clock, log, serverAddress } = options;
   return createApiServer({
-    ...options,
+    store,
+    clock,
+    log,
+    serverAddress,
     defs,
+    streaming: {
+      log: podLogHandler({
+        podLogsDir: options.podLogsDir,
+        getPod: (namespace, name) => store.get('pods', namespace, name),
+      }),
+    },
     renderTable: nameAgeTables,
     patch: patchOps,
     managedFields: managedFieldsUpdater,

@@ -59,7 +59,13 @@ export class Daemon {
     try {
       store = new SqliteStore(join(dataDir, 'state.db'), { log });
       const host = options.host ?? '127.0.0.1';
-      const api = buildApiServer({ store, clock, log, serverAddress: `${host}:${options.port}` });
+      const api = buildApiServer({
+        store,
+        clock,
+        log,
+        serverAddress: `${host}:${options.port}`,
+        podLogsDir: join(dataDir, 'logs'),
+      });
       server = createHttpServer(api.handle, { log });
       const listening = server;
       await new Promise<void>((resolve, reject) => {

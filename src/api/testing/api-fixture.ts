@@ -11,6 +11,7 @@ import type { ApiRequest, ApiResponse } from '../http-types.ts';
 import { allVerbs, type ResourceDef } from '../resource-def.ts';
 import { managedFieldsUpdater, patchOps } from '../patch/patch-ops.ts';
 import type { TableRenderer } from '../handlers/negotiation.ts';
+import type { StreamingHandler } from '../handlers/resource-handler.ts';
 
 /** Namespaces, ConfigMaps, Pods (graceful), Deployments and ReplicaSets (scale), with no kind logic. */
 export const minimalDefs: ResourceDef[] = [
@@ -54,6 +55,7 @@ export const minimalDefs: ResourceDef[] = [
     subresources: [
       { name: 'status', verbs: ['get', 'patch', 'update'] },
       { name: 'binding', verbs: ['create'] },
+      { name: 'log', verbs: ['get'] },
     ],
     hasStatus: true,
     prepareForUpdate: (o, old) => void (o['status'] = old['status']),
@@ -131,6 +133,30 @@ export const minimalDefs: ResourceDef[] = [
   {
     group: '',
     version: 'v1',
+    resource: 'nodes',
+    kind: 'Node',
+    listKind: 'NodeList',
+    singular: 'node',
+    namespaced: false,
+    shortNames: ['no'],
+    verbs: allVerbs,
+    hasStatus: true,
+    subresources: [{ name: 'status', verbs: ['get', 'patch', 'update'] }],
+  },
+  {
+    group: '',
+    version: 'v1',
+    resource: 'serviceaccounts',
+    kind: 'ServiceAccount',
+    listKind: 'ServiceAccountList',
+    singular: 'serviceaccount',
+    namespaced: true,
+    shortNames: ['sa'],
+    verbs: allVerbs,
+  },
+  {
+    group: '',
+    version: 'v1',
     resource: 'events',
     kind: 'Event',
     listKind: 'EventList',
@@ -200,6 +226,7 @@ export interface ApiFixture {
 export async function apiFixture(
   defs: ResourceDef[] = minimalDefs,
   renderTable: TableRenderer = nameAgeTables,
+  streaming: Record<string, StreamingHandler> = {},
 ): Promise<ApiFixture> {
   const store = new SqliteStore(':memory:');
   const clock = new FakeClock(Date.UTC(2026, 0, 1));
@@ -211,6 +238,7 @@ export async function apiFixture(
     renderTable,
     patch: patchOps,
     managedFields: managedFieldsUpdater,
+    streaming,
   });
   const call: ApiFixture['call'] = async (method, path, body, headers = {}) => {
     const q = path.indexOf('?');
