@@ -17,12 +17,12 @@ async function body(res: { res: { body?: unknown } }): Promise<string> {
 
 test('pods/log serves the current and previous instance with kube-apiserver errors', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'podbay-podlogs-'));
-  let f: Awaited<ReturnType<typeof apiFixture>> | undefined;
+  const holder: { f?: Awaited<ReturnType<typeof apiFixture>> } = {};
   const handler = podLogHandler({
     podLogsDir: dir,
-    getPod: (ns, name) => f!.store.get('pods', ns, name),
+    getPod: (ns, name) => holder.f?.store.get('pods', ns, name),
   });
-  f = await apiFixture(undefined, undefined, { log: handler });
+  const f = (holder.f = await apiFixture(undefined, undefined, { log: handler }));
   const pod = (
     await f.call('POST', '/api/v1/namespaces/default/pods', {
       metadata: { name: 'web' },
