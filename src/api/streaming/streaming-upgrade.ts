@@ -10,11 +10,25 @@ import {
   channelProtocolInfo,
   chooseProtocol,
   execChannelProtocols,
+  portForwardChannelProtocols,
 } from './channel-protocol.ts';
 import { parseExecRequest, type ExecHandlerOptions } from './exec-request.ts';
 import { serveExecWebSocket } from './exec-websocket.ts';
+import { SpdyExecServer } from './exec-spdy.ts';
+import { portForwardStreamHandler } from './port-forward-spdy.ts';
+import {
+  isValidPort,
+  parsePortForwardPorts,
+  type PortForwardHandlerOptions,
+} from './port-forward-request.ts';
+import { servePortForwardWebSocket } from './port-forward-websocket.ts';
 import { rejectUpgrade } from './reject-upgrade.ts';
-import { offeredStreamProtocols } from './spdy/spdy-upgrade.ts';
+import {
+  acceptSpdyUpgrade,
+  offeredStreamProtocols,
+  runSessionOnWebSocket,
+  spdyTunnelProtocol,
+} from './spdy/spdy-upgrade.ts';
 import { acceptWebSocket, offeredWebSocketProtocols } from './ws-upgrade.ts';
 
 /** Which upgrade a request asks for, with the protocols it offers (client order). */
@@ -53,7 +67,100 @@ export function handleExecUpgrade(
       });
     return;
   }
+  if (kind.kind === 'spdy') {
+    const offered = kind.protocols;
+    const protocol = offered.length ? chooseProtocol(offered, spdyExecProtocols) : undefined;
+    if (offered.length && protocol === undefined) {
+      rejectUpgrade(
+        socket,
+        badRequest(`unable to upgrade: unsupported protocols ${offered.join(', ')}`),
+      );
+      return;
+    }
+    let server: SpdyExecServer | undefined;
+    const session = acceptSpdyUpgrade(socket, head, protocol, {
+      log: options.log,
+      onStream: (stream) => server?.onStream(stream),
+      onClose: () => server?.onClose(),
+    });
+    server = new SpdyExecServer(session, request, channelProtocolInfo(protocol).version, options);
+    return;
+  }
   rejectUpgrade(socket, badRequest(`unsupported upgrade ${JSON.stringify(req.headers.upgrade)}`));
+}
+
+/** Exec protocols accepted over plain SPDY (v5 behaves as v4 there). */
+const spdyExecProtocols = [
+  'v5.channel.k8s.io',
+  'v4.channel.k8s.io',
+  'v3.channel.k8s.io',
+  'v2.channel.k8s.io',
+  'channel.k8s.io',
+];
+
+/** The SPDY port-forward protocol name. */
+const portForwardProtocol = 'portforward.k8s.io';
+
+/**
+ * Serves `kubectl port-forward` (SPDY, plain or tunnelled over WebSocket) and the WebSocket
+ * channel protocol of other clients; the handler owns the socket.
+ */
+export function handlePortForwardUpgrade(
+  req: http.IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  options: PortForwardHandlerOptions,
+): void {
+  const kind = detectUpgrade(req);
+  const log = options.log;
+  if (kind.kind === 'spdy') {
+    if (kind.protocols.length && !kind.protocols.includes(portForwardProtocol)) {
+      rejectUpgrade(
+        socket,
+        badRequest(`unable to upgrade: unsupported protocols ${kind.protocols.join(', ')}`),
+      );
+      return;
+    }
+    acceptSpdyUpgrade(socket, head, portForwardProtocol, {
+      log,
+      onStream: portForwardStreamHandler(options),
+    });
+    return;
+  }
+  if (kind.kind !== 'websocket') {
+    rejectUpgrade(socket, badRequest(`unsupported upgrade ${JSON.stringify(req.headers.upgrade)}`));
+    return;
+  }
+  if (kind.protocols.includes(spdyTunnelProtocol)) {
+    acceptWebSocket(req, socket, head, () => spdyTunnelProtocol)
+      .then(({ ws }) => {
+        runSessionOnWebSocket(ws, { log, onStream: portForwardStreamHandler(options) });
+      })
+      .catch((err: unknown) => {
+        log.warn('Port-forward tunnel handshake failed', { err });
+        socket.destroy();
+      });
+    return;
+  }
+  const ports = options.ports ?? parsePortForwardPorts(req.url ?? '/');
+  if (!ports?.length || !ports.every(isValidPort)) {
+    rejectUpgrade(socket, badRequest('query parameter "port" is required'));
+    return;
+  }
+  acceptWebSocket(req, socket, head, (offered) =>
+    chooseProtocol(offered, portForwardChannelProtocols),
+  )
+    .then(({ ws, protocol }) =>
+      servePortForwardWebSocket(
+        new ChannelSocket(ws, channelProtocolInfo(protocol)),
+        ports,
+        options,
+      ),
+    )
+    .catch((err: unknown) => {
+      log.warn('Port-forward over WebSocket failed', { err });
+      socket.destroy();
+    });
 }
 
 function badRequest(message: string): { toStatus(): ReturnType<typeof statusOf> } {

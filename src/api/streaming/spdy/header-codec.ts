@@ -76,8 +76,11 @@ class SyncFlushPipe {
             reject(this.failed);
             return;
           }
+          const onError = (err: Error): void => reject(err);
+          this.stream.once('error', onError);
           if (input.length) this.stream.write(input);
           this.stream.flush(zlib.constants.Z_SYNC_FLUSH, () => {
+            this.stream.off('error', onError);
             if (this.failed) {
               reject(this.failed);
               return;
