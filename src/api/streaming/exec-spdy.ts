@@ -34,8 +34,9 @@ export class SpdyExecServer {
   private timer: NodeJS.Timeout | undefined;
   private process: StreamSession | undefined;
 
+  private session: SpdySession | undefined;
+
   constructor(
-    private readonly session: SpdySession,
     private readonly request: ExecRequest,
     private readonly protocolVersion: number,
     private readonly options: ExecHandlerOptions,
@@ -43,8 +44,13 @@ export class SpdyExecServer {
     this.expected = expectedExecStreams(request, protocolVersion);
     this.timer = setTimeout(() => {
       this.options.log.info('Exec streams were not all opened in time');
-      this.session.close();
+      this.session?.close();
     }, streamSetupTimeoutMs);
+  }
+
+  /** Binds the session (created with this server's callbacks). */
+  attach(session: SpdySession): void {
+    this.session = session;
   }
 
   /** The session's `onStream` callback. */
@@ -61,7 +67,7 @@ export class SpdyExecServer {
       this.started = true;
       this.run().catch((err: unknown) => {
         this.options.log.warn('Exec over SPDY failed', { err });
-        this.session.close();
+        this.session?.close();
       });
     }
   };
@@ -80,7 +86,7 @@ export class SpdyExecServer {
     try {
       const proc = await this.options.start(execOptionsOf(this.request));
       this.process = proc;
-      if (this.session.isClosed) {
+      if (this.session?.isClosed) {
         if (!this.options.isAttach) proc.kill();
         return;
       }
@@ -122,6 +128,6 @@ export class SpdyExecServer {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([Promise.all(ended), new Promise((r) => (timer = setTimeout(r, 1000)))]);
     clearTimeout(timer);
-    this.session.closeAfterFlush();
+    this.session?.closeAfterFlush();
   }
 }

@@ -77,13 +77,14 @@ export function handleExecUpgrade(
       );
       return;
     }
-    let server: SpdyExecServer | undefined;
-    const session = acceptSpdyUpgrade(socket, head, protocol, {
-      log: options.log,
-      onStream: (stream) => server?.onStream(stream),
-      onClose: () => server?.onClose(),
-    });
-    server = new SpdyExecServer(session, request, channelProtocolInfo(protocol).version, options);
+    const server = new SpdyExecServer(request, channelProtocolInfo(protocol).version, options);
+    server.attach(
+      acceptSpdyUpgrade(socket, head, protocol, {
+        log: options.log,
+        onStream: server.onStream,
+        onClose: server.onClose,
+      }),
+    );
     return;
   }
   rejectUpgrade(socket, badRequest(`unsupported upgrade ${JSON.stringify(req.headers.upgrade)}`));

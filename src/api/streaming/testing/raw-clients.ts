@@ -37,7 +37,7 @@ export function rawUpgrade(port: number, request: string): Promise<RawUpgrade> {
         rest,
         body: () =>
           new Promise((r) => {
-            const parts = [rest];
+            const parts: Buffer[] = [rest];
             socket.on('data', (d: Buffer) => parts.push(d));
             socket.on('end', () => r(Buffer.concat(parts).toString()));
             socket.resume();
