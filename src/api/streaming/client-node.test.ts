@@ -50,7 +50,7 @@ test('client-node exec: stdin echo, exit code in the status callback (v5)', asyn
     const out = collect();
     const input = new PassThrough();
     let status: V1Status | undefined;
-    const ws = (await new Exec(kc).exec(
+    const ws = await new Exec(kc).exec(
       'default',
       'x',
       'c',
@@ -60,7 +60,7 @@ test('client-node exec: stdin echo, exit code in the status callback (v5)', asyn
       input,
       false,
       (s) => (status = s),
-    )) as unknown as WebSocket;
+    );
     assert.equal(ws.protocol, 'v5.channel.k8s.io');
     input.end('from client-node\n');
     await closed(ws);
@@ -70,7 +70,7 @@ test('client-node exec: stdin echo, exit code in the status callback (v5)', asyn
 
     const attachOut = collect();
     const attachIn = new PassThrough();
-    const aws = (await new Attach(kc).attach(
+    const aws = await new Attach(kc).attach(
       'default',
       'x',
       'c',
@@ -78,7 +78,7 @@ test('client-node exec: stdin echo, exit code in the status callback (v5)', asyn
       null,
       attachIn,
       false,
-    )) as unknown as WebSocket;
+    );
     attachIn.end('attached\n');
     await closed(aws);
     assert.equal(attachOut.text(), 'attached\n');
