@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
 import { Attach, Exec, KubeConfig, PortForward, type V1Status } from '@kubernetes/client-node';
-import type { WebSocket } from 'ws';
 import { nullLogger } from '../../lib/log.ts';
 import { handleExecUpgrade, handlePortForwardUpgrade } from './streaming-upgrade.ts';
 import { echoTarget } from './testing/echo-server.ts';
@@ -30,7 +29,16 @@ function collect(): { stream: PassThrough; text: () => string } {
   return { stream, text: () => Buffer.concat(parts).toString() };
 }
 
-function closed(ws: WebSocket): Promise<void> {
+/** The part of a client-node WebSocket these tests use. */
+interface ClosableSocket {
+  readonly readyState: number;
+  readonly CLOSED: number;
+  readonly protocol: string;
+  close(): void;
+  once(event: 'close', cb: () => void): unknown;
+}
+
+function closed(ws: ClosableSocket): Promise<void> {
   return new Promise((r) => {
     if (ws.readyState === ws.CLOSED) r();
     else ws.once('close', () => r());
@@ -50,7 +58,7 @@ test('client-node exec: stdin echo, exit code in the status callback (v5)', asyn
     const out = collect();
     const input = new PassThrough();
     let status: V1Status | undefined;
-    const ws = await new Exec(kc).exec(
+    const ws: ClosableSocket = await new Exec(kc).exec(
       'default',
       'x',
       'c',
@@ -70,7 +78,7 @@ test('client-node exec: stdin echo, exit code in the status callback (v5)', asyn
 
     const attachOut = collect();
     const attachIn = new PassThrough();
-    const aws = await new Attach(kc).attach(
+    const aws: ClosableSocket = await new Attach(kc).attach(
       'default',
       'x',
       'c',
@@ -108,7 +116,7 @@ test('client-node port-forward over the WebSocket channel protocol', async () =>
       out.stream,
       errs.stream,
       input,
-    )) as unknown as WebSocket;
+    )) as unknown as ClosableSocket;
     input.write('ping over client-node');
     for (let i = 0; i < 100 && out.text() === ''; i++) await new Promise((r) => setTimeout(r, 20));
     assert.equal(out.text(), 'ping over client-node');
