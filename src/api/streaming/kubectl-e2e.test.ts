@@ -27,6 +27,13 @@ function findKubectl(): string | undefined {
 }
 
 const kubectl = findKubectl();
+
+/** An older kubectl next to the 1.33 binary, if installed. */
+function olderKubectl(minor: number): string | undefined {
+  if (!kubectl) return undefined;
+  const p = path.join(path.dirname(kubectl), `kubectl.1.${minor}`);
+  return existsSync(p) ? p : undefined;
+}
 const skip = kubectl ? false : 'kubectl not found';
 
 const pod = {
@@ -161,10 +168,15 @@ function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return { PATH: process.env['PATH'] ?? '', HOME: dir, KUBECONFIG: kubeconfig, ...extra };
 }
 
-function run(args: string[], extra: Record<string, string> = {}, input?: string) {
+function run(
+  args: string[],
+  extra: Record<string, string> = {},
+  input?: string,
+  bin = kubectl ?? 'kubectl',
+) {
   return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
     const child = execFile(
-      kubectl ?? 'kubectl',
+      bin,
       args,
       { env: env(extra), timeout: 30_000 },
       (err, stdout, stderr) => {
@@ -201,38 +213,87 @@ for (const [name, extra] of [
 ] as const) {
   test(`kubectl port-forward over ${name}`, { skip }, async () => {
     upgrades.length = 0;
-    const child = spawn(kubectl ?? 'kubectl', ['port-forward', 'pod/x', ':80'], {
-      env: env(extra),
+    await portForwardRoundTrips(kubectl ?? 'kubectl', extra);
+    assert.deepEqual(upgrades, [
+      name === 'SPDY' ? 'SPDY/3.1' : 'websocket SPDY/3.1+portforward.k8s.io',
+    ]);
+  });
+}
+
+async function portForwardRoundTrips(bin: string, extra: Record<string, string>): Promise<void> {
+  const child = spawn(bin, ['port-forward', 'pod/x', ':80'], {
+    env: env(extra),
+  });
+  let out = '';
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  try {
+    const local = await new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no forwarding line: ${out}`)), 15_000);
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /Forwarding from 127\.0\.0\.1:(\d+) -> 80/.exec(out);
+        if (m) {
+          clearTimeout(timer);
+          resolve(Number(m[1]));
+        }
+      });
     });
+    const roundTrip = (payload: Buffer) =>
+      new Promise<Buffer>((resolve, reject) => {
+        const s = net.connect(local, '127.0.0.1', () => s.end(payload));
+        const parts: Buffer[] = [];
+        s.on('data', (d: Buffer) => parts.push(d));
+        s.on('end', () => resolve(Buffer.concat(parts)));
+        s.on('error', reject);
+      });
+    const payloads = [Buffer.alloc(3 * 1024 * 1024, 7), Buffer.from('one'), Buffer.from('two')];
+    const got = await Promise.all(payloads.map(roundTrip));
+    got.forEach((g, i) =>
+      assert.ok(g.equals(payloads[i] ?? Buffer.alloc(0)), `connection ${i}: ${out}`),
+    );
+  } finally {
+    child.kill();
+  }
+}
+
+for (const minor of [27, 29, 30]) {
+  const bin = olderKubectl(minor);
+  const skipOld = bin ? false : `kubectl.1.${minor} not found`;
+  test(`kubectl 1.${minor} exec (its default transport)`, { skip: skipOld }, async () => {
+    const r = await run(['exec', 'x', '--', 'sh', '-c', 'exit 3'], {}, undefined, bin);
+    assert.equal(r.stdout, 'hello from exec\n', r.stderr);
+    assert.equal(r.code, 3, r.stderr);
+    const i = await run(['exec', '-i', 'x', '--', 'cat'], {}, 'old stdin\n', bin);
+    assert.equal(i.stdout, 'old stdin\n', i.stderr);
+  });
+  test(`kubectl 1.${minor} port-forward`, { skip: skipOld }, async () => {
+    await portForwardRoundTrips(bin ?? 'kubectl', {});
+  });
+}
+
+test(
+  'kubectl port-forward to a refused port prints the upstream error text',
+  { skip },
+  async () => {
+    const child = spawn(kubectl ?? 'kubectl', ['port-forward', 'pod/x', ':81'], { env: env() });
     let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
     try {
-      const local = await new Promise<number>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no forwarding line: ${out}`)), 15_000);
-        child.stdout.on('data', (d: Buffer) => {
-          out += d.toString();
-          const m = /Forwarding from 127\.0\.0\.1:(\d+) -> 80/.exec(out);
-          if (m) {
-            clearTimeout(timer);
-            resolve(Number(m[1]));
-          }
-        });
-      });
-      const roundTrip = (payload: Buffer) =>
-        new Promise<Buffer>((resolve, reject) => {
-          const s = net.connect(local, '127.0.0.1', () => s.end(payload));
-          const parts: Buffer[] = [];
-          s.on('data', (d: Buffer) => parts.push(d));
-          s.on('end', () => resolve(Buffer.concat(parts)));
-          s.on('error', reject);
-        });
-      const payloads = [Buffer.alloc(3 * 1024 * 1024, 7), Buffer.from('one'), Buffer.from('two')];
-      const got = await Promise.all(payloads.map(roundTrip));
-      got.forEach((g, i) =>
-        assert.ok(g.equals(payloads[i] ?? Buffer.alloc(0)), `connection ${i}: ${out}`),
+      for (let i = 0; i < 300 && !/Forwarding from 127\.0\.0\.1:(\d+)/.test(out); i++)
+        await new Promise((r) => setTimeout(r, 20));
+      const local = Number(/Forwarding from 127\.0\.0\.1:(\d+)/.exec(out)?.[1]);
+      const sock = net.connect(local, '127.0.0.1');
+      sock.on('error', () => undefined);
+      const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+      assert.notEqual(code, 0);
+      assert.match(
+        out,
+        /error forwarding port 81 to pod x, uid u1: failed to connect to localhost:81/,
       );
+      sock.destroy();
     } finally {
       child.kill();
     }
-  });
-}
+  },
+);
