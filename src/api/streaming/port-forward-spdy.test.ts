@@ -119,3 +119,37 @@ test('plain SPDY upgrade offering only unknown protocols gets a 400 Status', asy
     assert.equal(status['reason'], 'BadRequest');
   });
 });
+
+test('a client vanishing mid-transfer does not disturb the server', async () => {
+  await withServer(async (port) => {
+    const connect = async () => {
+      const up = await rawUpgrade(
+        port,
+        'POST /x/portforward HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n' +
+          'X-Stream-Protocol-Version: portforward.k8s.io\r\nContent-Length: 0\r\n\r\n',
+      );
+      const client = new SpdyTestClient((b) => {
+        if (!up.socket.destroyed) up.socket.write(b);
+      });
+      up.socket.on('data', (c: Buffer) => client.receive(c));
+      up.socket.on('error', () => undefined);
+      up.socket.resume();
+      return { up, client };
+    };
+    const first = await connect();
+    const error = first.client.open({ streamtype: 'error', port: '80', requestid: '0' });
+    const data = first.client.open({ streamtype: 'data', port: '80', requestid: '0' });
+    await Promise.all([error.replied, data.replied]);
+    const big = randomBytes(5 * 1024 * 1024);
+    for (let off = 0; off < big.length; off += 65536)
+      first.client.send(data.id, big.subarray(off, off + 65536));
+    await new Promise((r) => setTimeout(r, 5));
+    first.up.socket.destroy();
+    first.client.close();
+    await new Promise((r) => setTimeout(r, 100));
+    const second = await connect();
+    await exercise(second.client);
+    second.up.socket.destroy();
+    second.client.close();
+  });
+});

@@ -31,6 +31,13 @@ import {
 } from './spdy/spdy-upgrade.ts';
 import { acceptWebSocket, offeredWebSocketProtocols } from './ws-upgrade.ts';
 
+/** Helpers the caller needs around the entry points, re-exported for a single import. */
+export { rejectUpgrade, upgradeErrorStatus } from './reject-upgrade.ts';
+/** Request parsing and handler options of exec/attach. */
+export { parseExecRequest, type ExecHandlerOptions, type ExecRequest } from './exec-request.ts';
+/** Request parsing and handler options of port-forward. */
+export { parsePortForwardPorts, type PortForwardHandlerOptions } from './port-forward-request.ts';
+
 /** Which upgrade a request asks for, with the protocols it offers (client order). */
 export type UpgradeKind =
   | { kind: 'websocket'; protocols: string[] }
@@ -55,6 +62,10 @@ export function handleExecUpgrade(
   options: ExecHandlerOptions,
 ): void {
   const request = options.request ?? parseExecRequest(req.url ?? '/');
+  if (!request.stdin && !request.stdout && !request.stderr) {
+    rejectUpgrade(socket, badRequest('you must specify at least 1 of stdin, stdout, stderr'));
+    return;
+  }
   const kind = detectUpgrade(req);
   if (kind.kind === 'websocket') {
     acceptWebSocket(req, socket, head, (offered) => chooseProtocol(offered, execChannelProtocols))
