@@ -18,12 +18,12 @@ function pair() {
   const parser = new FrameParser();
   let closed = 0;
   const streams: SpdyStream[] = [];
-  let client: SpdyTestClient | undefined;
+  const ref: { client?: SpdyTestClient } = {};
   const session = new SpdySession(
     {
       write: (data, done) => {
         fromServer.push(...parser.push(data));
-        client?.receive(data);
+        ref.client?.receive(data);
         done();
       },
       close: () => {
@@ -32,7 +32,8 @@ function pair() {
     },
     { log: nullLogger, onStream: (s) => streams.push(s) },
   );
-  client = new SpdyTestClient((b) => session.receive(b));
+  const client = new SpdyTestClient((b) => session.receive(b));
+  ref.client = client;
   return { session, client, fromServer, streams, closed: () => closed };
 }
 
