@@ -91,8 +91,9 @@ export class ResizeDecoder {
       this.pending = this.pending.slice(end + 1);
       try {
         const size = JSON.parse(text) as { Width?: unknown; Height?: unknown };
+        // A 0x0 size (no real terminal) is dropped, as the kubelet does.
         if (typeof size.Width === 'number' && typeof size.Height === 'number')
-          this.resize(size.Width, size.Height);
+          if (size.Width >= 1 && size.Height >= 1) this.resize(size.Width, size.Height);
       } catch {
         // A malformed message is skipped, as upstream does.
       }

@@ -14,7 +14,7 @@ import { after, before, test } from 'node:test';
 import { nullLogger } from '../../lib/log.ts';
 import { handleExecUpgrade, handlePortForwardUpgrade } from './streaming-upgrade.ts';
 import { echoTarget } from './testing/echo-server.ts';
-import { fakeSession } from './testing/fake-session.ts';
+import { fakeSession, type FakeSession } from './testing/fake-session.ts';
 
 function findKubectl(): string | undefined {
   for (const dir of (process.env['PATH'] ?? '').split(':')) {
@@ -35,6 +35,7 @@ function olderKubectl(minor: number): string | undefined {
   return existsSync(p) ? p : undefined;
 }
 const skip = kubectl ? false : 'kubectl not found';
+const skipTty = skip || (existsSync('/usr/bin/script') ? false : 'script(1) not found');
 
 const pod = {
   kind: 'Pod',
@@ -98,6 +99,8 @@ let kubeconfig = '';
 let closeTarget: () => Promise<void> = () => Promise.resolve();
 /** The `Upgrade` header of every upgrade request seen, to check which transport was used. */
 const upgrades: string[] = [];
+let lastSession: FakeSession | undefined;
+let lastTty = false;
 
 before(async () => {
   if (skip) return;
@@ -136,7 +139,9 @@ before(async () => {
         isAttach: url.includes('/attach'),
         log: nullLogger,
         start: (opts) => {
-          const s = fakeSession({ echo: opts.stdin, exitCode: 3 });
+          const s = fakeSession({ echo: opts.stdin, exitCode: opts.tty ? 0 : 3 });
+          lastSession = s;
+          lastTty = opts.tty;
           if (!opts.stdin) {
             s.stdout.write('hello from exec\n');
             setTimeout(() => s.exit(3), 20);
@@ -297,3 +302,45 @@ test(
     }
   },
 );
+
+for (const [name, extra] of [
+  ['WebSocket', {}],
+  ['SPDY', { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'false' }],
+] as const) {
+  test(
+    `kubectl exec -it over ${name} (pty from script(1)): resize and keystrokes`,
+    { skip },
+    async () => {
+      lastSession = undefined;
+      const child = spawn(
+        'script',
+        ['-qec', `stty cols 101 rows 33; ${kubectl ?? 'kubectl'} exec -it x -- sh`, '/dev/null'],
+        {
+          env: env({ ...extra, TERM: 'xterm' }),
+        },
+      );
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+      try {
+        for (let i = 0; i < 500 && !lastSession?.resizes.length; i++)
+          await new Promise((r) => setTimeout(r, 20));
+        assert.ok(lastSession, out);
+        assert.equal(lastTty, true);
+        assert.ok(
+          (lastSession.resizes[0]?.[0] ?? 0) > 0,
+          `resize ${JSON.stringify(lastSession.resizes)}`,
+        );
+        child.stdin.write('typed\r');
+        for (let i = 0; i < 250 && !out.includes('typed'); i++)
+          await new Promise((r) => setTimeout(r, 20));
+        assert.match(out, /typed/);
+        lastSession.exit(0);
+        const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+        assert.equal(code, 0, out);
+      } finally {
+        child.kill();
+      }
+    },
+  );
+}
