@@ -5,14 +5,17 @@
 import { createApiServer, type ApiServer } from '../api/api-server.ts';
 import type { ResourceRef } from '../client/kube-client.ts';
 import { managedFieldsUpdater, patchOps } from '../api/patch/patch-ops.ts';
-import { minimalDefs, nameAgeTables } from '../api/testing/api-fixture.ts';
+import { OpenApiDocuments } from '../api/openapi/documents.ts';
+import { pruneUnknownFields } from '../api/openapi/unknown-fields.ts';
+import { renderTable } from '../api/printers/table.ts';
+import { resourceDefs } from '../api/resources/index.ts';
 import { groupVersion, type ResourceDef } from '../api/resource-def.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/log.ts';
 import type { Store } from '../store/store.ts';
 import { podLogHandler } from './pod-logs.ts';
 
-const defs: ResourceDef[] = minimalDefs;
+const defs: ResourceDef[] = resourceDefs;
 
 /** Options for {@link buildApiServer}. */
 export interface ApiWiringOptions {
@@ -39,7 +42,9 @@ export function buildApiServer(options: ApiWiringOptions): ApiServer {
         getPod: (namespace, name) => store.get('pods', namespace, name),
       }),
     },
-    renderTable: nameAgeTables,
+    renderTable,
+    openapi: new OpenApiDocuments(defs),
+    decoding: { pruneUnknownFields },
     patch: patchOps,
     managedFields: managedFieldsUpdater,
   });
