@@ -43,6 +43,13 @@ for (const [name, extra] of [
     assert.deepEqual(h.upgrades, [name === 'SPDY' ? 'SPDY/3.1' : 'websocket v5.channel.k8s.io']);
   });
 
+  test(`kubectl attach over ${name}: Success whatever the exit code`, { skip }, async () => {
+    const r = await run(['attach', 'x'], extra);
+    assert.match(r.stdout, /hello from exec/, r.stderr);
+    assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(r.stderr, /falling back/);
+  });
+
   test(`kubectl exec -i over ${name}: stdin reaches the process`, { skip }, async () => {
     const r = await run(['exec', '-i', 'x', '--', 'cat'], extra, 'piped input\n');
     assert.equal(r.stdout, 'piped input\n', r.stderr);
