@@ -8,6 +8,7 @@ import { managedFieldsUpdater, patchOps } from '../api/patch/patch-ops.ts';
 import { OpenApiDocuments } from '../api/openapi/documents.ts';
 import { pruneUnknownFields } from '../api/openapi/unknown-fields.ts';
 import { renderTable } from '../api/printers/table.ts';
+import { decodeProtobufObject } from '../api/protobuf/decode-protobuf.ts';
 import { resourceDefs } from '../api/resources/index.ts';
 import { groupVersion, type ResourceDef } from '../api/resource-def.ts';
 import type { Clock } from '../lib/clock.ts';
@@ -44,7 +45,7 @@ export function buildApiServer(options: ApiWiringOptions): ApiServer {
     },
     renderTable,
     openapi: new OpenApiDocuments(defs),
-    decoding: { pruneUnknownFields },
+    decoding: { pruneUnknownFields, protobuf: decodeProtobufObject },
     patch: patchOps,
     managedFields: managedFieldsUpdater,
   });
