@@ -19,6 +19,7 @@ import { bootstrapCluster } from './bootstrap.ts';
 import { inProcessTransport } from './in-process-transport.ts';
 import { claimDataDir, releaseDataDir, writeDaemonRecord } from './pid-file.ts';
 import { startControllers } from './controllers.ts';
+import { podStreamingUpgrade, type PodStreamingBackend } from './pod-streaming.ts';
 
 /** Options for {@link Daemon.start}. */
 export interface DaemonOptions {
@@ -66,7 +67,15 @@ export class Daemon {
         serverAddress: `${host}:${options.port}`,
         podLogsDir: join(dataDir, 'logs'),
       });
-      server = createHttpServer(api.handle, { log });
+      const streaming = { backend: undefined as PodStreamingBackend | undefined };
+      server = createHttpServer(api.handle, {
+        log,
+        onUpgrade: podStreamingUpgrade({
+          getPod: (namespace, name) => store?.get('pods', namespace, name),
+          backend: () => streaming.backend,
+          log,
+        }),
+      });
       const listening = server;
       await new Promise<void>((resolve, reject) => {
         listening.once('error', reject);

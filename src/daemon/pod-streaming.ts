@@ -1,0 +1,109 @@
+/**
+ * Routes protocol upgrades for `pods/<name>/exec`, `attach` and `portforward` to the streaming
+ * handlers (`api/streaming`), after the checks kube-apiserver and the kubelet make: the pod
+ * exists, is not finished, and the container is one of its own and is running.
+ */
+import type http from 'node:http';
+import type { Duplex } from 'node:stream';
+import { BadRequestError, NotFoundError } from '../k8s/errors.ts';
+import type { Pod } from '../k8s/types/pod.ts';
+import type { KubeObject } from '../k8s/types/meta.ts';
+import type { Logger } from '../lib/log.ts';
+import type { UpgradeHandler } from '../api/node-http.ts';
+import {
+  handleExecUpgrade,
+  handlePortForwardUpgrade,
+  parseExecRequest,
+  parsePortForwardPorts,
+  rejectUpgrade,
+} from '../api/streaming/streaming-upgrade.ts';
+import type { ExecOptions, StreamSession } from '../runtime/container-runtime.ts';
+
+/** What the node offers to streaming (wired to the kubelet and runtime). */
+export interface PodStreamingBackend {
+  /** Starts `cmd` in the pod's running container, or throws when it is not running. */
+  exec(pod: Pod, container: string, cmd: string[], options: ExecOptions): Promise<StreamSession>;
+  attach(pod: Pod, container: string, options: ExecOptions): Promise<StreamSession>;
+  /** Opens a TCP connection to `port` inside the pod. */
+  dial(pod: Pod, port: number): Promise<Duplex>;
+}
+
+/** Options for {@link podStreamingUpgrade}. */
+export interface PodStreamingOptions {
+  getPod(namespace: string, name: string): KubeObject | undefined;
+  /** Undefined until a node agent runs: requests then get a clear error. */
+  backend: () => PodStreamingBackend | undefined;
+  log: Logger;
+}
+
+const pathRe = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/(exec|attach|portforward)$/;
+
+/** The default container for exec/attach/logs: the annotation, else the first container. */
+export function defaultContainer(pod: Pod): string | undefined {
+  return (
+    pod.metadata.annotations?.['kubectl.kubernetes.io/default-container'] ??
+    pod.spec.containers[0]?.name
+  );
+}
+
+/** The HTTP `upgrade` handler. */
+export function podStreamingUpgrade(options: PodStreamingOptions): UpgradeHandler {
+  return (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const m = pathRe.exec(url.pathname);
+    try {
+      if (!m) throw new NotFoundError({ group: '', resource: 'pods' }, url.pathname);
+      const [, ns, name, sub] = m as unknown as [
+        string,
+        string,
+        string,
+        'exec' | 'attach' | 'portforward',
+      ];
+      const pod = options.getPod(decodeURIComponent(ns), decodeURIComponent(name)) as
+        Pod | undefined;
+      if (!pod) throw new NotFoundError({ group: '', resource: 'pods' }, decodeURIComponent(name));
+      const backend = options.backend();
+      if (!backend)
+        throw new BadRequestError('the node agent is not running: containers cannot be reached');
+      const log = options.log.child({ pod: `${ns}/${name}`, subresource: sub });
+      if (sub === 'portforward') {
+        handlePortForwardUpgrade(req, socket, head, {
+          ports: parsePortForwardPorts(req.url ?? ''),
+          dial: (port) => backend.dial(pod, port),
+          podName: pod.metadata.name ?? '',
+          podUid: pod.metadata.uid ?? '',
+          log,
+        });
+        return;
+      }
+      const phase = pod.status?.phase;
+      if (phase === 'Succeeded' || phase === 'Failed') {
+        throw new BadRequestError(
+          `cannot ${sub} into a container in a completed pod; current phase is ${phase}`,
+        );
+      }
+      const request = parseExecRequest(req.url ?? '');
+      const container = request.container ?? defaultContainer(pod) ?? '';
+      const all = [
+        ...pod.spec.containers,
+        ...(pod.spec.initContainers ?? []),
+        ...(pod.spec.ephemeralContainers ?? []),
+      ];
+      if (!all.some((c) => c.name === container))
+        throw new BadRequestError(
+          `container ${container} is not valid for pod ${pod.metadata.name ?? ''}`,
+        );
+      handleExecUpgrade(req, socket, head, {
+        isAttach: sub === 'attach',
+        log,
+        request,
+        start: (o) =>
+          sub === 'attach'
+            ? backend.attach(pod, container, o)
+            : backend.exec(pod, container, request.command, o),
+      });
+    } catch (err: unknown) {
+      rejectUpgrade(socket, err);
+    }
+  };
+}
