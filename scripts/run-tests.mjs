@@ -20,7 +20,7 @@ for (let i = 0; i < args.length; i++) {
 
 function find(dir) {
   const out = [];
-  let entries = [];
+  let entries;
   try {
     entries = readdirSync(dir);
   } catch {
@@ -34,9 +34,11 @@ function find(dir) {
   return out.sort();
 }
 
-const pick = (files) => (filters.length ? files.filter((f) => filters.some((x) => f.includes(x))) : files);
+const pick = (files) =>
+  filters.length ? files.filter((f) => filters.some((x) => f.includes(x))) : files;
 const runs = [];
-if (tier === 'all' || tier === 'unit') runs.push({ files: pick(find(join(root, 'src'))), concurrency: 2 });
+if (tier === 'all' || tier === 'unit')
+  runs.push({ files: pick(find(join(root, 'src'))), concurrency: 2 });
 if (tier === 'all' || tier === 'integration')
   runs.push({ files: pick(find(join(root, 'test', 'integration'))), concurrency: 1 });
 
@@ -45,7 +47,14 @@ for (const { files, concurrency } of runs) {
   if (files.length === 0) continue;
   const r = spawnSync(
     process.execPath,
-    ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files],
+    [
+      '--import',
+      'tsx',
+      '--test',
+      `--test-concurrency=${concurrency}`,
+      '--test-reporter=spec',
+      ...files,
+    ],
     { cwd: root, stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test' } },
   );
   if (r.status !== 0) failed = true;
