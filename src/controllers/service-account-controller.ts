@@ -14,8 +14,8 @@ export interface ServiceAccountControllerOptions {
   client: KubeClient;
   clock: Clock;
   log: Logger;
-  /** PEM of the cluster CA published in kube-root-ca.crt. */
-  caCertificate: string;
+  /** PEM of the cluster CA published in kube-root-ca.crt (may take a moment to create). */
+  caCertificate: string | Promise<string>;
 }
 
 /** Ensures the default ServiceAccount and root CA ConfigMap in every active namespace. */
@@ -29,26 +29,35 @@ export class ServiceAccountController {
   async run(signal: AbortSignal): Promise<void> {
     const { client, clock, log } = this.#o;
     const namespaces = new Informer({ client, resource: resources.namespaces, clock, log });
+    const pending = new Set<Promise<void>>();
     namespaces.onChange((e) => {
-      if (e.type === 'added')
-        this.#ensure(e.object).catch((err: unknown) =>
-          log.warn('Could not create namespace defaults', {
-            namespace: e.object.metadata.name,
-            err,
-          }),
-        );
+      if (e.type !== 'added') return;
+      const p: Promise<void> = this.#ensure(e.object, signal)
+        .catch((err: unknown) => {
+          if (!signal.aborted) {
+            log.warn('Could not create namespace defaults', {
+              namespace: e.object.metadata.name,
+              err,
+            });
+          }
+        })
+        .finally(() => pending.delete(p));
+      pending.add(p);
     });
     await namespaces.run(signal);
+    // Let in-flight writes finish before the daemon closes the store.
+    await Promise.allSettled([...pending]);
   }
 
-  async #ensure(ns: KubeObject): Promise<void> {
-    if (ns.metadata.deletionTimestamp) return;
+  async #ensure(ns: KubeObject, signal: AbortSignal): Promise<void> {
+    if (ns.metadata.deletionTimestamp || signal.aborted) return;
     const name = ns.metadata.name ?? '';
     const { client } = this.#o;
     const create = async (
       ref: typeof resources.serviceAccounts | typeof resources.configMaps,
       obj: KubeObject,
     ): Promise<void> => {
+      if (signal.aborted) return;
       try {
         await client.create(ref, name, obj, { fieldManager: 'kube-controller-manager' });
       } catch (err: unknown) {
@@ -70,7 +79,7 @@ export class ServiceAccountController {
           'kubernetes.io/description': 'The CA bundle that verifies this podbay API server.',
         },
       },
-      data: { 'ca.crt': this.#o.caCertificate },
+      data: { 'ca.crt': await this.#o.caCertificate },
     });
   }
 }

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { hostname } from 'node:os';
 import type { Server } from 'node:http';
 import { createHttpServer } from '../api/node-http.ts';
+import { jsonResponse, type ApiHandler } from '../api/http-types.ts';
 import { KubeClient } from '../client/kube-client.ts';
 import { SystemClock, type Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/log.ts';
@@ -36,6 +37,7 @@ export interface DaemonOptions {
 export class Daemon {
   readonly #abort = new AbortController();
   readonly #background: Promise<unknown>[] = [];
+  #lifecycle = { stopping: false };
   #stopped = false;
 
   private constructor(
@@ -68,7 +70,23 @@ export class Daemon {
         podLogsDir: join(dataDir, 'logs'),
       });
       const streaming = { backend: undefined as PodStreamingBackend | undefined };
-      server = createHttpServer(api.handle, {
+      // Once stopping, answer 503 instead of touching a closing store (late background writes).
+      const lifecycle = { stopping: false };
+      const handle: ApiHandler = (req) =>
+        lifecycle.stopping
+          ? Promise.resolve(
+              jsonResponse(503, {
+                kind: 'Status',
+                apiVersion: 'v1',
+                metadata: {},
+                status: 'Failure',
+                message: 'podbay is shutting down',
+                reason: 'ServiceUnavailable',
+                code: 503,
+              }),
+            )
+          : api.handle(req);
+      server = createHttpServer(handle, {
         log,
         onUpgrade: podStreamingUpgrade({
           getPod: (namespace, name) => store?.get('pods', namespace, name),
@@ -84,10 +102,11 @@ export class Daemon {
       const port = (listening.address() as AddressInfo).port;
       const url = `http://${host}:${port}`;
       const client = new KubeClient({
-        transport: inProcessTransport(api.handle),
+        transport: inProcessTransport(handle),
         userAgent: 'podbay-daemon',
       });
       const daemon = new Daemon(url, client, listening, store, options);
+      daemon.#lifecycle = lifecycle;
       await bootstrapCluster({
         client,
         clock,
@@ -117,6 +136,7 @@ export class Daemon {
     this.server.closeAllConnections();
     await new Promise<void>((r) => this.server.close(() => r()));
     await Promise.allSettled(this.#background);
+    this.#lifecycle.stopping = true;
     this.store.close();
     releaseDataDir(this.options.dataDir);
     this.options.log.info('podbay stopped');
