@@ -20,7 +20,8 @@ sleep 1
 kubectl get pods,svc,cm
 cat <<'TXT'
 
-podbay is running. Try:
+podbay is running. (Until the node agent lands, pods stay Pending: the API, controllers
+and kubectl work; containers do not run yet.) Try:
   kubectl get pods -w
   kubectl describe pod demo
   kubectl logs demo -c sidecar -f
