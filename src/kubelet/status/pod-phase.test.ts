@@ -1,16 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Container, ContainerStatus, Pod } from '../../k8s/types/pod.ts';
+import type { Container, ContainerState, ContainerStatus, Pod } from '../../k8s/types/pod.ts';
 import { computePodPhase, latchPhase } from './pod-phase.ts';
 
-const running: ContainerStatus['state'] = { running: { startedAt: 't' } };
-const exited = (code: number): ContainerStatus['state'] => ({ terminated: { exitCode: code } });
-const waiting = (reason = 'ContainerCreating'): ContainerStatus['state'] => ({
+const running: ContainerState = { running: { startedAt: 't' } };
+const exited = (code: number): ContainerState => ({ terminated: { exitCode: code } });
+const waiting = (reason = 'ContainerCreating'): ContainerState => ({
   waiting: { reason },
 });
 const st = (
   name: string,
-  state: ContainerStatus['state'],
+  state: ContainerState,
   extra: Partial<ContainerStatus> = {},
 ): ContainerStatus => ({
   name,
