@@ -1,0 +1,104 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { apiFixture } from '../api/testing/api-fixture.ts';
+import { inProcessTransport } from '../daemon/in-process-transport.ts';
+import { KubeClient, resources } from '../client/kube-client.ts';
+import { SystemClock } from '../lib/clock.ts';
+import { nullLogger } from '../lib/log.ts';
+import type { Pod } from '../k8s/types/pod.ts';
+import { FakeContainerRuntime } from '../runtime/fake/fake-container-runtime.ts';
+import { Kubelet } from './kubelet.ts';
+
+async function until<T>(
+  what: string,
+  fn: () => Promise<T | undefined | false>,
+  ms = 5000,
+): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+test('kubelet binds a pod, runs its init and app containers, restarts a crash, and deletes gracefully', async () => {
+  const f = await apiFixture();
+  const client = new KubeClient({ transport: inProcessTransport(f.api.handle) });
+  const clock = new SystemClock();
+  const runtime = new FakeContainerRuntime(clock);
+  runtime.setImagePresent('busybox:1.36', { cmd: ['sh'] });
+  const kubelet = new Kubelet({
+    client,
+    runtime,
+    images: runtime,
+    clock,
+    log: nullLogger,
+    nodeName: 'node1',
+    podLogsDir: '/tmp/podbay-test-logs',
+  });
+  const ac = new AbortController();
+  const loop = kubelet.run(ac.signal);
+  try {
+    await client.create<Pod>(resources.pods, 'default', {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'web' },
+      spec: {
+        restartPolicy: 'Always',
+        terminationGracePeriodSeconds: 1,
+        initContainers: [{ name: 'init', image: 'busybox:1.36' }],
+        containers: [{ name: 'app', image: 'busybox:1.36', command: ['sleep', '3600'] }],
+      },
+    });
+    await until('init started', () => Promise.resolve(runtime.byName('init')[0]?.state === 'running'));
+    const bound = await client.get<Pod>(resources.pods, 'default', 'web');
+    assert.equal(bound.spec.nodeName, 'node1');
+    assert.equal(bound.status?.phase, 'Pending');
+    runtime.exitContainer(runtime.byName('init')[0]!.id, 0);
+    const running = await until('Running', async () => {
+      const p = await client.get<Pod>(resources.pods, 'default', 'web');
+      return p.status?.phase === 'Running' && p.status.containerStatuses?.[0]?.ready
+        ? p
+        : undefined;
+    });
+    assert.deepEqual(
+      running.status?.conditions?.map((c) => `${c.type}=${c.status}`),
+      [
+        'PodReadyToStartContainers=True',
+        'Initialized=True',
+        'Ready=True',
+        'ContainersReady=True',
+        'PodScheduled=True',
+      ],
+    );
+    assert.equal(
+      running.status?.initContainerStatuses?.[0]?.state?.terminated?.reason,
+      'Completed',
+    );
+    runtime.exitContainer(runtime.byName('app')[0]!.id, 1);
+    await until('restarted once, at once', async () => {
+      const p = await client.get<Pod>(resources.pods, 'default', 'web');
+      const s = p.status?.containerStatuses?.[0];
+      return s?.restartCount === 1 && s.state?.running && s.lastState?.terminated?.exitCode === 1;
+    });
+    const events = await client.list(resources.events, 'default');
+    const reasons = events.items.map((e) => `${String(e['reason'])}:${String(e['message'])}`);
+    assert.ok(reasons.includes('Scheduled:Successfully assigned default/web to node1'));
+    assert.ok(reasons.includes('Created:Created container: app'));
+    assert.ok(reasons.includes('Started:Started container init'));
+    await client.delete(resources.pods, 'default', 'web');
+    await until('pod removed', async () =>
+      client.get(resources.pods, 'default', 'web').then(
+        () => false,
+        () => true,
+      ),
+    );
+    assert.equal(runtime.byName('app')[0]!.state, 'exited');
+  } finally {
+    ac.abort();
+    await loop;
+    f.close();
+  }
+});

@@ -1,0 +1,168 @@
+/**
+ * The node agent: binds new pods to this node (the scheduler's job on a one-node cluster), and
+ * runs one serialised worker per pod that syncs it whenever the pod, its containers or a timer
+ * say so. A pod being deleted is stopped with its grace period, then removed from the API with
+ * a zero-grace delete guarded by its uid. First version: see `sync-pod.ts` for what is missing.
+ */
+import { isConflict, isNotFound } from '../k8s/errors.ts';
+import type { Pod } from '../k8s/types/pod.ts';
+import type { Clock } from '../lib/clock.ts';
+import type { Logger } from '../lib/log.ts';
+import { EventRecorder, involvedObjectOf } from '../client/event-recorder.ts';
+import { Informer } from '../client/informer.ts';
+import { resources, type KubeClient } from '../client/kube-client.ts';
+import type { ContainerRuntime, ImageService } from '../runtime/container-runtime.ts';
+import { CrashLoopBackoff, ImagePullBackoff } from './backoff.ts';
+import { podUidLabel } from './labels.ts';
+import { killPod, publishStatus, syncPod, type SyncDeps } from './sync-pod.ts';
+import { podGraceSeconds } from './termination-order.ts';
+
+/** How the daemon wires the node agent. */
+export interface KubeletOptions {
+  client: KubeClient;
+  runtime: ContainerRuntime;
+  images: ImageService;
+  clock: Clock;
+  log: Logger;
+  nodeName: string;
+  podLogsDir: string;
+}
+
+interface Worker {
+  running: boolean;
+  again: boolean;
+  cancelTimer?: () => void;
+}
+
+/** The kubelet. */
+export class Kubelet {
+  readonly #o: KubeletOptions;
+  readonly #pods: Informer<Pod>;
+  readonly #workers = new Map<string, Worker>();
+  readonly #deps: SyncDeps;
+  readonly #scheduler: EventRecorder;
+  #signal: AbortSignal | undefined;
+
+  constructor(options: KubeletOptions) {
+    this.#o = options;
+    const { client, clock, log } = options;
+    this.#pods = new Informer<Pod>({ client, resource: resources.pods, clock, log });
+    this.#scheduler = new EventRecorder({ client, clock, log, component: 'default-scheduler' });
+    this.#deps = {
+      client,
+      runtime: options.runtime,
+      images: options.images,
+      clock,
+      log,
+      podLogsDir: options.podLogsDir,
+      events: new EventRecorder({
+        client,
+        clock,
+        log,
+        component: 'kubelet',
+        host: options.nodeName,
+      }),
+      backoff: new CrashLoopBackoff(),
+      pullBackoff: new ImagePullBackoff(),
+      startErrors: new Map(),
+    };
+  }
+
+  /** Runs until `signal` aborts. */
+  async run(signal: AbortSignal): Promise<void> {
+    this.#signal = signal;
+    this.#pods.onChange((e) =>
+      this.#enqueue(e.object.metadata.namespace ?? '', e.object.metadata.name ?? ''),
+    );
+    const unsubscribe = this.#o.runtime.onEvent((e) => {
+      const uid = e.labels[podUidLabel];
+      const pod = this.#pods.list().find((p) => p.metadata.uid === uid);
+      if (pod) this.#enqueue(pod.metadata.namespace ?? '', pod.metadata.name ?? '');
+    });
+    try {
+      await this.#pods.run(signal);
+    } finally {
+      unsubscribe();
+      for (const w of this.#workers.values()) w.cancelTimer?.();
+    }
+  }
+
+  #enqueue(namespace: string, name: string, afterMs = 0): void {
+    if (this.#signal?.aborted) return;
+    const key = `${namespace}/${name}`;
+    let w = this.#workers.get(key);
+    if (!w) this.#workers.set(key, (w = { running: false, again: false }));
+    if (afterMs > 0) {
+      w.cancelTimer?.();
+      w.cancelTimer = this.#o.clock.setTimer(afterMs, () => this.#enqueue(namespace, name));
+      return;
+    }
+    if (w.running) {
+      w.again = true;
+      return;
+    }
+    w.running = true;
+    const worker = w;
+    const loop = async (): Promise<void> => {
+      do {
+        worker.again = false;
+        const pod = this.#pods.get(namespace, name);
+        if (!pod) break;
+        try {
+          const next = await this.#sync(pod);
+          if (next !== undefined) this.#enqueue(namespace, name, next);
+        } catch (err: unknown) {
+          if (!isConflict(err) && !isNotFound(err))
+            this.#o.log.warn('Pod sync failed; will retry', { pod: key, err });
+          this.#enqueue(namespace, name, 1000);
+        }
+      } while (worker.again && !this.#signal?.aborted);
+      worker.running = false;
+    };
+    void loop();
+  }
+
+  async #sync(pod: Pod): Promise<number | undefined> {
+    if (!pod.spec.nodeName) {
+      if (!pod.metadata.deletionTimestamp) await this.#bind(pod);
+      return undefined;
+    }
+    if (pod.spec.nodeName !== this.#o.nodeName) return undefined;
+    if (pod.metadata.deletionTimestamp) {
+      await killPod(pod, this.#deps, podGraceSeconds(pod));
+      await publishStatus(pod, this.#deps, false, new Map(), true).catch(() => undefined);
+      await this.#o.client
+        .delete(resources.pods, pod.metadata.namespace ?? '', pod.metadata.name ?? '', {
+          gracePeriodSeconds: 0,
+          preconditions: { uid: pod.metadata.uid ?? '' },
+        })
+        .catch((err: unknown) => {
+          if (!isNotFound(err) && !isConflict(err)) throw err;
+        });
+      return undefined;
+    }
+    if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') return undefined;
+    return (await syncPod(pod, this.#deps)).requeueAfterMs;
+  }
+
+  async #bind(pod: Pod): Promise<void> {
+    const ns = pod.metadata.namespace ?? '';
+    const name = pod.metadata.name ?? '';
+    await this.#o.client.create(
+      { apiVersion: 'v1', resource: `pods/${name}/binding`, namespaced: true },
+      ns,
+      {
+        apiVersion: 'v1',
+        kind: 'Binding',
+        metadata: { name, namespace: ns },
+        target: { apiVersion: 'v1', kind: 'Node', name: this.#o.nodeName },
+      },
+    );
+    this.#scheduler.record(
+      involvedObjectOf(pod),
+      'Normal',
+      'Scheduled',
+      `Successfully assigned ${ns}/${name} to ${this.#o.nodeName}`,
+    );
+  }
+}
