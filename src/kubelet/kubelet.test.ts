@@ -52,7 +52,9 @@ test('kubelet binds a pod, runs its init and app containers, restarts a crash, a
         containers: [{ name: 'app', image: 'busybox:1.36', command: ['sleep', '3600'] }],
       },
     });
-    await until('init started', () => Promise.resolve(runtime.byName('init')[0]?.state === 'running'));
+    await until('init started', () =>
+      Promise.resolve(runtime.byName('init')[0]?.state === 'running'),
+    );
     const bound = await client.get<Pod>(resources.pods, 'default', 'web');
     assert.equal(bound.spec.nodeName, 'node1');
     assert.equal(bound.status?.phase, 'Pending');
@@ -96,6 +98,57 @@ test('kubelet binds a pod, runs its init and app containers, restarts a crash, a
       ),
     );
     assert.equal(runtime.byName('app')[0]!.state, 'exited');
+  } finally {
+    ac.abort();
+    await loop;
+    f.close();
+  }
+});
+
+test('scenario L13: a sidecar never blocks a Never pod from completing; it is stopped after the app', async () => {
+  const f = await apiFixture();
+  const client = new KubeClient({ transport: inProcessTransport(f.api.handle) });
+  const clock = new SystemClock();
+  const runtime = new FakeContainerRuntime(clock);
+  runtime.setImagePresent('busybox:1.36', { cmd: ['sh'] });
+  const kubelet = new Kubelet({
+    client,
+    runtime,
+    images: runtime,
+    clock,
+    log: nullLogger,
+    nodeName: 'node1',
+    podLogsDir: '/tmp/podbay-test-logs',
+  });
+  const ac = new AbortController();
+  const loop = kubelet.run(ac.signal);
+  try {
+    await client.create<Pod>(resources.pods, 'default', {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'l13' },
+      spec: {
+        restartPolicy: 'Never',
+        initContainers: [{ name: 's1', image: 'busybox:1.36', restartPolicy: 'Always' }],
+        containers: [{ name: 'app', image: 'busybox:1.36' }],
+      },
+    });
+    await until('app running', () =>
+      Promise.resolve(runtime.byName('app')[0]?.state === 'running'),
+    );
+    assert.equal(runtime.byName('s1')[0]?.state, 'running');
+    runtime.exitContainer(runtime.byName('app')[0]!.id, 0);
+    const done = await until('Succeeded', async () => {
+      const p = await client.get<Pod>(resources.pods, 'default', 'l13');
+      return p.status?.phase === 'Succeeded' ? p : undefined;
+    });
+    assert.equal(runtime.byName('s1')[0]?.state, 'exited');
+    assert.equal(runtime.byName('s1').length, 1);
+    const ready = done.status?.conditions?.find((c) => c.type === 'Ready');
+    assert.deepEqual([ready?.status, ready?.reason], ['False', 'PodCompleted']);
+    assert.ok(
+      runtime.calls.indexOf('stopContainer s1') > runtime.calls.indexOf('startContainer app'),
+    );
   } finally {
     ac.abort();
     await loop;
