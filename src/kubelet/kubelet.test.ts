@@ -155,3 +155,76 @@ test('scenario L13: a sidecar never blocks a Never pod from completing; it is st
     f.close();
   }
 });
+
+test('scenario L39: a missing ConfigMap is CreateContainerConfigError until it appears, with no restart counted', async () => {
+  const f = await apiFixture();
+  const client = new KubeClient({ transport: inProcessTransport(f.api.handle) });
+  const clock = new SystemClock();
+  const runtime = new FakeContainerRuntime(clock);
+  runtime.setImagePresent('busybox:1.36', { cmd: ['sh'] });
+  const kubelet = new Kubelet({
+    client,
+    runtime,
+    images: runtime,
+    clock,
+    log: nullLogger,
+    nodeName: 'node1',
+    podLogsDir: '/tmp/podbay-test-logs',
+  });
+  const ac = new AbortController();
+  const loop = kubelet.run(ac.signal);
+  try {
+    await client.create<Pod>(resources.pods, 'default', {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'l39' },
+      spec: {
+        containers: [
+          {
+            name: 'app',
+            image: 'busybox:1.36',
+            env: [{ name: 'K', valueFrom: { configMapKeyRef: { name: 'cm1', key: 'k' } } }],
+          },
+        ],
+      },
+    });
+    const waiting = await until('CreateContainerConfigError', async () => {
+      const p = await client.get<Pod>(resources.pods, 'default', 'l39');
+      return p.status?.containerStatuses?.[0]?.state?.waiting?.reason ===
+        'CreateContainerConfigError'
+        ? p
+        : undefined;
+    });
+    assert.equal(
+      waiting.status?.containerStatuses?.[0]?.state?.waiting?.message,
+      'configmap "cm1" not found',
+    );
+    assert.equal(waiting.status?.phase, 'Pending');
+    assert.equal(runtime.byName('app').length, 0);
+    await client.create(resources.configMaps, 'default', {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'cm1' },
+      data: { k: 'v' },
+    });
+    const running = await until(
+      'Running',
+      async () => {
+        const p = await client.get<Pod>(resources.pods, 'default', 'l39');
+        return p.status?.phase === 'Running' ? p : undefined;
+      },
+      10_000,
+    );
+    assert.equal(running.status?.containerStatuses?.[0]?.restartCount, 0);
+    const events = await client.list(resources.events, 'default');
+    assert.ok(
+      events.items.some(
+        (e) => e['reason'] === 'Failed' && e['message'] === 'Error: configmap "cm1" not found',
+      ),
+    );
+  } finally {
+    ac.abort();
+    await loop;
+    f.close();
+  }
+});

@@ -22,7 +22,8 @@ import type {
 import { ContainerStartError, ImagePullError } from '../runtime/container-runtime.ts';
 import { CrashLoopBackoff, ImagePullBackoff } from './backoff.ts';
 import { computePodActions, type ObservedContainer } from './compute-pod-actions.ts';
-import { containerArgs, literalEnv } from './container-command.ts';
+import { containerArgs } from './container-command.ts';
+import { CreateContainerConfigError, containerEnv } from './container-env.ts';
 import { containerNameLabel, podNameLabel, podNamespaceLabel, podUidLabel } from './labels.ts';
 import { convertContainerStatuses, type StartError } from './status/container-statuses.ts';
 import { computePodConditions } from './status/pod-conditions.ts';
@@ -219,7 +220,15 @@ async function startContainer(
   } else {
     events.record(io, 'Normal', 'Pulled', `Container image "${image}" already present on machine`);
   }
-  const env = literalEnv(spec);
+  let env: Map<string, string>;
+  try {
+    env = await containerEnv(pod, spec, deps.client);
+  } catch (err: unknown) {
+    if (!(err instanceof CreateContainerConfigError)) throw err;
+    errors.set(spec.name, { reason: 'CreateContainerConfigError', message: err.message });
+    events.record(io, 'Warning', 'Failed', `Error: ${err.message}`);
+    return 5000;
+  }
   const attempt = last ? last.attempt + 1 : 0;
   const m = pod.metadata;
   try {
