@@ -42,6 +42,7 @@ export class Kubelet {
   readonly #deps: SyncDeps;
   readonly #scheduler: EventRecorder;
   #signal: AbortSignal | undefined;
+  #syncs = 0;
 
   constructor(options: KubeletOptions) {
     this.#o = options;
@@ -122,7 +123,13 @@ export class Kubelet {
     void loop();
   }
 
+  /** Pod syncs done so far (metrics, benchmarks). */
+  get syncCount(): number {
+    return this.#syncs;
+  }
+
   async #sync(pod: Pod): Promise<number | undefined> {
+    this.#syncs++;
     if (!pod.spec.nodeName) {
       if (!pod.metadata.deletionTimestamp) await this.#bind(pod);
       return undefined;
