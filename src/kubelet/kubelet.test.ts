@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { apiFixture } from '../api/testing/api-fixture.ts';
 import { inProcessTransport } from '../daemon/in-process-transport.ts';
 import { KubeClient, resources } from '../client/kube-client.ts';
-import { SystemClock } from '../lib/clock.ts';
+import { FakeClock, SystemClock } from '../lib/clock.ts';
 import { nullLogger } from '../lib/log.ts';
 import type { Pod } from '../k8s/types/pod.ts';
 import { FakeContainerRuntime } from '../runtime/fake/fake-container-runtime.ts';
@@ -222,6 +222,87 @@ test('scenario L39: a missing ConfigMap is CreateContainerConfigError until it a
         (e) => e['reason'] === 'Failed' && e['message'] === 'Error: configmap "cm1" not found',
       ),
     );
+  } finally {
+    ac.abort();
+    await loop;
+    f.close();
+  }
+});
+
+test('probes: a startup probe gates readiness; a failing liveness probe restarts the container', async () => {
+  const f = await apiFixture();
+  const client = new KubeClient({ transport: inProcessTransport(f.api.handle) });
+  const clock = new FakeClock(Date.UTC(2026, 0, 1));
+  const runtime = new FakeContainerRuntime(clock);
+  runtime.setImagePresent('busybox:1.36', { cmd: ['sh'] });
+  runtime.setExecResult('app', 1, 'not yet');
+  const kubelet = new Kubelet({
+    client,
+    runtime,
+    images: runtime,
+    clock,
+    log: nullLogger,
+    nodeName: 'node1',
+    podLogsDir: '/tmp/podbay-test-logs',
+  });
+  const ac = new AbortController();
+  const loop = kubelet.run(ac.signal);
+  const tick = async (): Promise<void> => {
+    await clock.advance(250);
+    await new Promise((r) => setTimeout(r, 2));
+  };
+  const waitFor = async <T>(what: string, fn: () => Promise<T | undefined | false>): Promise<T> => {
+    for (let i = 0; i < 400; i++) {
+      const v = await fn();
+      if (v) return v;
+      await tick();
+    }
+    throw new Error(`timed out waiting for ${what}`);
+  };
+  const get = (): Promise<Pod> => client.get<Pod>(resources.pods, 'default', 'probed');
+  try {
+    await client.create<Pod>(resources.pods, 'default', {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'probed' },
+      spec: {
+        terminationGracePeriodSeconds: 1,
+        containers: [
+          {
+            name: 'app',
+            image: 'busybox:1.36',
+            startupProbe: {
+              exec: { command: ['test', '-f', '/tmp/started'] },
+              periodSeconds: 1,
+              failureThreshold: 30,
+            },
+            livenessProbe: { exec: { command: ['check'] }, periodSeconds: 1, failureThreshold: 2 },
+          },
+        ],
+      },
+    });
+    const notStarted = await waitFor('running, not started', async () => {
+      const s = (await get()).status?.containerStatuses?.[0];
+      return s?.state?.running ? s : undefined;
+    });
+    assert.deepEqual([notStarted.started, notStarted.ready], [false, false]);
+    runtime.setExecResult('app', 0);
+    await waitFor(
+      'started and ready',
+      async () => (await get()).status?.containerStatuses?.[0]?.ready,
+    );
+    runtime.setExecResult('app', 1, 'boom');
+    const restarted = await waitFor('restarted by liveness', async () => {
+      const s = (await get()).status?.containerStatuses?.[0];
+      return s && s.restartCount >= 1 ? s : undefined;
+    });
+    assert.equal(restarted.lastState?.terminated?.exitCode, 143);
+    const events = (await client.list(resources.events, 'default')).items.map(
+      (e) => `${String(e['reason'])}: ${String(e['message'])}`,
+    );
+    assert.ok(events.includes('Unhealthy: Startup probe failed: not yet'));
+    assert.ok(events.includes('Unhealthy: Liveness probe failed: boom'));
+    assert.ok(events.includes('Killing: Container app failed liveness probe, will be restarted'));
   } finally {
     ac.abort();
     await loop;

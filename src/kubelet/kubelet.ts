@@ -16,6 +16,8 @@ import { CrashLoopBackoff, ImagePullBackoff } from './backoff.ts';
 import { podUidLabel } from './labels.ts';
 import { killPod, publishStatus, syncPod, type SyncDeps } from './sync-pod.ts';
 import { podGraceSeconds } from './termination-order.ts';
+import { ProbeManager } from './prober/probe-manager.ts';
+import type { ProbeDial } from './prober/run-probe.ts';
 
 /** How the daemon wires the node agent. */
 export interface KubeletOptions {
@@ -26,6 +28,8 @@ export interface KubeletOptions {
   log: Logger;
   nodeName: string;
   podLogsDir: string;
+  /** Connects to a pod's port (tcpSocket/httpGet probes); wired to the pod network. */
+  dial?: ProbeDial;
 }
 
 interface Worker {
@@ -49,6 +53,13 @@ export class Kubelet {
     const { client, clock, log } = options;
     this.#pods = new Informer<Pod>({ client, resource: resources.pods, clock, log });
     this.#scheduler = new EventRecorder({ client, clock, log, component: 'default-scheduler' });
+    const events = new EventRecorder({
+      client,
+      clock,
+      log,
+      component: 'kubelet',
+      host: options.nodeName,
+    });
     this.#deps = {
       client,
       runtime: options.runtime,
@@ -56,16 +67,18 @@ export class Kubelet {
       clock,
       log,
       podLogsDir: options.podLogsDir,
-      events: new EventRecorder({
-        client,
-        clock,
-        log,
-        component: 'kubelet',
-        host: options.nodeName,
-      }),
+      events,
       backoff: new CrashLoopBackoff(),
       pullBackoff: new ImagePullBackoff(),
       startErrors: new Map(),
+      probes: new ProbeManager({
+        runtime: options.runtime,
+        clock,
+        log,
+        events,
+        ...(options.dial ? { dial: options.dial } : {}),
+        onChange: (pod) => this.#enqueue(pod.metadata.namespace ?? '', pod.metadata.name ?? ''),
+      }),
     };
   }
 
@@ -84,6 +97,7 @@ export class Kubelet {
       await this.#pods.run(signal);
     } finally {
       unsubscribe();
+      this.#deps.probes.stop();
       for (const w of this.#workers.values()) w.cancelTimer?.();
     }
   }

@@ -29,6 +29,7 @@ import { convertContainerStatuses, type StartError } from './status/container-st
 import { computePodConditions } from './status/pod-conditions.ts';
 import { computePodPhase, latchPhase } from './status/pod-phase.ts';
 import { podGraceSeconds } from './termination-order.ts';
+import type { ProbeManager } from './prober/probe-manager.ts';
 
 /** What a sync needs. */
 export interface SyncDeps {
@@ -43,6 +44,7 @@ export interface SyncDeps {
   pullBackoff: ImagePullBackoff;
   /** Last start error per pod uid and container name. */
   startErrors: Map<string, Map<string, StartError>>;
+  probes: ProbeManager;
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
@@ -69,15 +71,22 @@ export async function syncPod(pod: Pod, deps: SyncDeps): Promise<{ requeueAfterM
   let sandbox = sandboxes.find((s) => s.state === 'ready');
   const instances = await runtime.listContainers({ labels: { [podUidLabel]: uid } });
   const newest = newestByName(instances);
+  deps.probes.sync(
+    pod,
+    [...newest.values()].filter((i) => i.state === 'running'),
+    false,
+  );
   const observed = new Map<string, ObservedContainer>();
   for (const [name, i] of newest) {
+    const probe = deps.probes.result(i.id);
     observed.set(name, {
       name,
       id: i.id,
       state: i.state,
       ...(i.exitCode !== undefined ? { exitCode: i.exitCode } : {}),
       image: i.image,
-      started: i.state === 'running',
+      started: i.state === 'running' && probe.started,
+      ...(probe.failed ? { probeFailed: probe.failed } : {}),
     });
   }
   const regularStarted = pod.spec.containers.some((c) => newest.has(c.name));
@@ -320,7 +329,7 @@ export async function publishStatus(
   const { initStatuses, statuses } = convertContainerStatuses(pod, {
     instances,
     startErrors: errors,
-    probes: () => ({ started: true, ready: true }),
+    probes: (_name, id) => deps.probes.result(id),
   });
   const phase = latchPhase(
     pod.status?.phase,

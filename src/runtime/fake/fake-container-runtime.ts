@@ -42,6 +42,7 @@ export class FakeContainerRuntime implements ContainerRuntime, ImageService {
   readonly #errors = new Map<string, Error>();
   readonly #listeners = new Set<(e: RuntimeEvent) => void>();
   readonly #stopBehaviour = new Map<string, StopBehaviour>();
+  readonly #execResults = new Map<string, { exitCode: number; output: string }>();
   #seq = 0;
 
   constructor(private readonly clock: Clock) {}
@@ -69,6 +70,11 @@ export class FakeContainerRuntime implements ContainerRuntime, ImageService {
       size: 1000,
       config,
     });
+  }
+
+  /** What `execSync` in containers named `name` returns (probes, hooks); default exit 0. */
+  setExecResult(name: string, exitCode: number, output = ''): void {
+    this.#execResults.set(name, { exitCode, output });
   }
 
   /** How containers named `name` react to their stop signal. */
@@ -220,13 +226,16 @@ export class FakeContainerRuntime implements ContainerRuntime, ImageService {
 
   async execSync(id: string, cmd: string[]): Promise<ExecSyncResult> {
     await this.#yield();
-    this.#call('execSync', `${this.#get(id).name} ${cmd.join(' ')}`);
-    return Promise.resolve({
-      exitCode: 0,
-      stdout: Buffer.alloc(0),
+    const c = this.#get(id);
+    this.#call('execSync', `${c.name} ${cmd.join(' ')}`);
+    if (c.state !== 'running') throw new RuntimeNotFoundError(`container "${id}" is not running`);
+    const r = this.#execResults.get(c.name) ?? { exitCode: 0, output: '' };
+    return {
+      exitCode: r.exitCode,
+      stdout: Buffer.from(r.output),
       stderr: Buffer.alloc(0),
       timedOut: false,
-    });
+    };
   }
 
   exec(): Promise<StreamSession> {
