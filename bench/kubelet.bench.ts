@@ -5,36 +5,17 @@
  *
  *   npm run bench -- kubelet
  */
-import { apiFixture } from '../src/api/testing/api-fixture.ts';
-import { KubeClient, resources } from '../src/client/kube-client.ts';
-import { inProcessTransport } from '../src/daemon/in-process-transport.ts';
 import type { Pod } from '../src/k8s/types/pod.ts';
-import { SystemClock } from '../src/lib/clock.ts';
-import { nullLogger } from '../src/lib/log.ts';
-import { Kubelet } from '../src/kubelet/kubelet.ts';
-import { FakeContainerRuntime } from '../src/runtime/fake/fake-container-runtime.ts';
+import { resources } from '../src/client/kube-client.ts';
+import { startNode } from '../src/kubelet/testing/node-fixture.ts';
 import { median } from './support.ts';
 
 const runs = Number(process.env['BENCH_RUNS'] ?? 3);
 const podsPerRun = 110;
 
 async function once(): Promise<{ allRunningMs: number; syncsPerSec: number }> {
-  const f = await apiFixture();
-  const client = new KubeClient({ transport: inProcessTransport(f.api.handle) });
-  const clock = new SystemClock();
-  const runtime = new FakeContainerRuntime(clock);
-  runtime.setImagePresent('busybox:1.36', { cmd: ['sh'] });
-  const kubelet = new Kubelet({
-    client,
-    runtime,
-    images: runtime,
-    clock,
-    log: nullLogger,
-    nodeName: 'n',
-    podLogsDir: '/tmp/podbay-bench-logs',
-  });
-  const ac = new AbortController();
-  const loop = kubelet.run(ac.signal);
+  const node = await startNode();
+  const { client, kubelet } = node;
   const t0 = performance.now();
   for (let i = 0; i < podsPerRun; i++) {
     await client.create<Pod>(resources.pods, 'default', {
@@ -76,9 +57,7 @@ async function once(): Promise<{ allRunningMs: number; syncsPerSec: number }> {
   for (let i = 0; i < 2000 && kubelet.syncCount < want; i++)
     await new Promise((r) => setTimeout(r, 1));
   const syncsPerSec = (kubelet.syncCount - before) / ((performance.now() - t1) / 1000);
-  ac.abort();
-  await loop;
-  f.close();
+  await node.stop();
   return { allRunningMs, syncsPerSec };
 }
 

@@ -9,20 +9,7 @@ import type { Pod } from '../k8s/types/pod.ts';
 import { DeploymentController } from './deployment-controller.ts';
 import { ReplicaSetController } from './replicaset-controller.ts';
 import { GarbageCollector } from './garbage-collector.ts';
-
-async function until<T>(
-  what: string,
-  fn: () => Promise<T | undefined | false>,
-  ms = 5000,
-): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+import { until } from '../kubelet/testing/node-fixture.ts';
 
 const deployment = (image: string): object => ({
   apiVersion: 'apps/v1',

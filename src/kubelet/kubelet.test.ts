@@ -1,45 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { apiFixture } from '../api/testing/api-fixture.ts';
-import { inProcessTransport } from '../daemon/in-process-transport.ts';
-import { KubeClient, resources } from '../client/kube-client.ts';
-import { FakeClock, SystemClock } from '../lib/clock.ts';
-import { nullLogger } from '../lib/log.ts';
 import type { Pod } from '../k8s/types/pod.ts';
-import { FakeContainerRuntime } from '../runtime/fake/fake-container-runtime.ts';
-import { Kubelet } from './kubelet.ts';
-
-async function until<T>(
-  what: string,
-  fn: () => Promise<T | undefined | false>,
-  ms = 5000,
-): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+import { resources } from '../client/kube-client.ts';
+import { FakeClock } from '../lib/clock.ts';
+import { startNode, until } from './testing/node-fixture.ts';
 
 test('kubelet binds a pod, runs its init and app containers, restarts a crash, and deletes gracefully', async () => {
-  const f = await apiFixture();
-  const client = new KubeClient({ transport: inProcessTransport(f.api.handle) });
-  const clock = new SystemClock();
-  const runtime = new FakeContainerRuntime(clock);
-  runtime.setImagePresent('busybox:1.36', { cmd: ['sh'] });
-  const kubelet = new Kubelet({
-    client,
-    runtime,
-    images: runtime,
-    clock,
-    log: nullLogger,
-    nodeName: 'node1',
-    podLogsDir: '/tmp/podbay-test-logs',
-  });
-  const ac = new AbortController();
-  const loop = kubelet.run(ac.signal);
+  const node = await startNode();
+  const { client, runtime } = node;
   try {
     await client.create<Pod>(resources.pods, 'default', {
       apiVersion: 'v1',
@@ -99,29 +67,13 @@ test('kubelet binds a pod, runs its init and app containers, restarts a crash, a
     );
     assert.equal(runtime.byName('app')[0]!.state, 'exited');
   } finally {
-    ac.abort();
-    await loop;
-    f.close();
+    await node.stop();
   }
 });
 
 test('scenario L13: a sidecar never blocks a Never pod from completing; it is stopped after the app', async () => {
-  const f = await apiFixture();
-  const client = new KubeClient({ transport: inProcessTransport(f.api.handle) });
-  const clock = new SystemClock();
-  const runtime = new FakeContainerRuntime(clock);
-  runtime.setImagePresent('busybox:1.36', { cmd: ['sh'] });
-  const kubelet = new Kubelet({
-    client,
-    runtime,
-    images: runtime,
-    clock,
-    log: nullLogger,
-    nodeName: 'node1',
-    podLogsDir: '/tmp/podbay-test-logs',
-  });
-  const ac = new AbortController();
-  const loop = kubelet.run(ac.signal);
+  const node = await startNode();
+  const { client, runtime } = node;
   try {
     await client.create<Pod>(resources.pods, 'default', {
       apiVersion: 'v1',
@@ -150,29 +102,13 @@ test('scenario L13: a sidecar never blocks a Never pod from completing; it is st
       runtime.calls.indexOf('stopContainer s1') > runtime.calls.indexOf('startContainer app'),
     );
   } finally {
-    ac.abort();
-    await loop;
-    f.close();
+    await node.stop();
   }
 });
 
 test('scenario L39: a missing ConfigMap is CreateContainerConfigError until it appears, with no restart counted', async () => {
-  const f = await apiFixture();
-  const client = new KubeClient({ transport: inProcessTransport(f.api.handle) });
-  const clock = new SystemClock();
-  const runtime = new FakeContainerRuntime(clock);
-  runtime.setImagePresent('busybox:1.36', { cmd: ['sh'] });
-  const kubelet = new Kubelet({
-    client,
-    runtime,
-    images: runtime,
-    clock,
-    log: nullLogger,
-    nodeName: 'node1',
-    podLogsDir: '/tmp/podbay-test-logs',
-  });
-  const ac = new AbortController();
-  const loop = kubelet.run(ac.signal);
+  const node = await startNode();
+  const { client, runtime } = node;
   try {
     await client.create<Pod>(resources.pods, 'default', {
       apiVersion: 'v1',
@@ -223,30 +159,15 @@ test('scenario L39: a missing ConfigMap is CreateContainerConfigError until it a
       ),
     );
   } finally {
-    ac.abort();
-    await loop;
-    f.close();
+    await node.stop();
   }
 });
 
 test('probes: a startup probe gates readiness; a failing liveness probe restarts the container', async () => {
-  const f = await apiFixture();
-  const client = new KubeClient({ transport: inProcessTransport(f.api.handle) });
   const clock = new FakeClock(Date.UTC(2026, 0, 1));
-  const runtime = new FakeContainerRuntime(clock);
-  runtime.setImagePresent('busybox:1.36', { cmd: ['sh'] });
+  const node = await startNode(clock);
+  const { client, runtime } = node;
   runtime.setExecResult('app', 1, 'not yet');
-  const kubelet = new Kubelet({
-    client,
-    runtime,
-    images: runtime,
-    clock,
-    log: nullLogger,
-    nodeName: 'node1',
-    podLogsDir: '/tmp/podbay-test-logs',
-  });
-  const ac = new AbortController();
-  const loop = kubelet.run(ac.signal);
   const tick = async (): Promise<void> => {
     await clock.advance(250);
     await new Promise((r) => setTimeout(r, 2));
@@ -304,8 +225,6 @@ test('probes: a startup probe gates readiness; a failing liveness probe restarts
     assert.ok(events.includes('Unhealthy: Liveness probe failed: boom'));
     assert.ok(events.includes('Killing: Container app failed liveness probe, will be restarted'));
   } finally {
-    ac.abort();
-    await loop;
-    f.close();
+    await node.stop();
   }
 });
