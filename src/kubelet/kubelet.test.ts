@@ -228,3 +228,60 @@ test('probes: a startup probe gates readiness; a failing liveness probe restarts
     await node.stop();
   }
 });
+
+test('termination (L25-like): preStop with the stop, regulars before sidecars, sidecars in reverse order', async () => {
+  const node = await startNode();
+  const { client, runtime } = node;
+  try {
+    await client.create<Pod>(resources.pods, 'default', {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'order' },
+      spec: {
+        terminationGracePeriodSeconds: 5,
+        initContainers: [
+          { name: 's1', image: 'busybox:1.36', restartPolicy: 'Always' },
+          {
+            name: 's2',
+            image: 'busybox:1.36',
+            restartPolicy: 'Always',
+            lifecycle: { preStop: { exec: { command: ['drain'] } } },
+          },
+        ],
+        containers: [
+          {
+            name: 'app',
+            image: 'busybox:1.36',
+            lifecycle: { postStart: { exec: { command: ['warm'] } } },
+          },
+        ],
+      },
+    });
+    await until('app running', () =>
+      Promise.resolve(runtime.byName('app')[0]?.state === 'running'),
+    );
+    await until(
+      'Running',
+      async () =>
+        (await client.get<Pod>(resources.pods, 'default', 'order')).status?.phase === 'Running',
+    );
+    assert.ok(
+      runtime.calls.indexOf('execSync app warm') > runtime.calls.indexOf('startContainer app'),
+    );
+    await client.delete(resources.pods, 'default', 'order');
+    await until('pod removed', async () =>
+      client.get(resources.pods, 'default', 'order').then(
+        () => false,
+        () => true,
+      ),
+    );
+    // preStop hooks start with the termination, concurrently with regular containers' stops;
+    // sidecars are signalled after the regular ones, last sidecar first.
+    const at = (c: string): number => runtime.calls.indexOf(c);
+    assert.ok(at('stopContainer app') < at('stopContainer s2'));
+    assert.ok(at('execSync s2 drain') >= 0 && at('execSync s2 drain') < at('stopContainer s2'));
+    assert.ok(at('stopContainer s2') < at('stopContainer s1'));
+  } finally {
+    await node.stop();
+  }
+});

@@ -14,7 +14,8 @@ import { resources, type KubeClient } from '../client/kube-client.ts';
 import type { ContainerRuntime, ImageService } from '../runtime/container-runtime.ts';
 import { CrashLoopBackoff, ImagePullBackoff } from './backoff.ts';
 import { podUidLabel } from './labels.ts';
-import { killPod, publishStatus, syncPod, type SyncDeps } from './sync-pod.ts';
+import { publishStatus, syncPod, type SyncDeps } from './sync-pod.ts';
+import { killPod } from './kill-pod.ts';
 import { podGraceSeconds } from './termination-order.ts';
 import { ProbeManager } from './prober/probe-manager.ts';
 import type { ProbeDial } from './prober/run-probe.ts';
@@ -71,6 +72,7 @@ export class Kubelet {
       backoff: new CrashLoopBackoff(),
       pullBackoff: new ImagePullBackoff(),
       startErrors: new Map(),
+      dial: options.dial,
       probes: new ProbeManager({
         runtime: options.runtime,
         clock,

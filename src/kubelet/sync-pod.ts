@@ -30,6 +30,9 @@ import { computePodConditions } from './status/pod-conditions.ts';
 import { computePodPhase, latchPhase } from './status/pod-phase.ts';
 import { podGraceSeconds } from './termination-order.ts';
 import type { ProbeManager } from './prober/probe-manager.ts';
+import type { ProbeDial } from './prober/run-probe.ts';
+import { runHook } from './hooks.ts';
+import { killPod } from './kill-pod.ts';
 
 /** What a sync needs. */
 export interface SyncDeps {
@@ -45,6 +48,8 @@ export interface SyncDeps {
   /** Last start error per pod uid and container name. */
   startErrors: Map<string, Map<string, StartError>>;
   probes: ProbeManager;
+  /** Connects to a pod port (httpGet/tcpSocket hooks and probes). */
+  dial?: ProbeDial | undefined;
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
@@ -277,6 +282,25 @@ async function startContainer(
     await runtime.startContainer(id);
     events.record(io, 'Normal', 'Started', `Started container ${spec.name}`);
     errors.delete(spec.name);
+    // postStart runs synchronously: the next container is not created before it returns.
+    const postStart = spec.lifecycle?.postStart;
+    if (postStart) {
+      const grace = pod.spec.terminationGracePeriodSeconds ?? 30;
+      const r = await runHook(postStart, {
+        runtime,
+        clock,
+        pod,
+        containerId: id,
+        timeoutMs: grace * 1000,
+        dial: deps.dial,
+      });
+      if (!r.ok) {
+        events.record(io, 'Warning', 'FailedPostStartHook', 'PostStartHook failed');
+        events.record(io, 'Normal', 'Killing', `FailedPostStartHook`);
+        await runtime.stopContainer(id, grace);
+        errors.set(spec.name, { reason: 'PostStartHookError', message: r.message });
+      }
+    }
   } catch (err: unknown) {
     const reason = err instanceof ContainerStartError ? err.reason : 'RunContainerError';
     const message = err instanceof Error ? err.message : String(err);
@@ -284,36 +308,6 @@ async function startContainer(
     events.record(io, 'Warning', 'Failed', `Error: ${message}`);
   }
   return undefined;
-}
-
-/** Stops every container of the pod (sidecars last) and its sandbox. */
-export async function killPod(pod: Pod, deps: SyncDeps, grace: number): Promise<void> {
-  const uid = pod.metadata.uid ?? '';
-  const running = (await deps.runtime.listContainers({ labels: { [podUidLabel]: uid } })).filter(
-    (c) => c.state === 'running',
-  );
-  const sidecars = new Set(
-    (pod.spec.initContainers ?? []).filter((c) => c.restartPolicy === 'Always').map((c) => c.name),
-  );
-  for (const c of running)
-    deps.events.record(
-      involvedObjectOf(pod, fieldPath(pod, c.name)),
-      'Normal',
-      'Killing',
-      `Stopping container ${c.name}`,
-    );
-  await Promise.all(
-    running
-      .filter((c) => !sidecars.has(c.name))
-      .map((c) => deps.runtime.stopContainer(c.id, grace)),
-  );
-  const order = [...(pod.spec.initContainers ?? [])].reverse().filter((c) => sidecars.has(c.name));
-  for (const s of order) {
-    for (const c of running.filter((r) => r.name === s.name))
-      await deps.runtime.stopContainer(c.id, Math.max(2, grace));
-  }
-  for (const sb of (await deps.runtime.listPodSandboxes()).filter((s) => s.config.podUid === uid))
-    await deps.runtime.stopPodSandbox(sb.id);
 }
 
 /** Computes and publishes the pod's status when it changed. */
