@@ -6,7 +6,8 @@
  *  4. kill what must stop;
  *  5. start init containers, then regular containers (back-off → image → create → start);
  *  6. publish status (containers, phase, conditions) when it changed.
- * First version: no probes or hooks yet (containers count as started and ready when running).
+ * Probes and hooks are wired in; the pod network (podIP), service-link env and FailedScheduling
+ * checks are not yet.
  */
 import { isNotFound } from '../k8s/errors.ts';
 import type { Container, Pod } from '../k8s/types/pod.ts';
