@@ -38,7 +38,15 @@ export interface SpecInput {
   cgroupsPath: string;
   netnsPath?: string;
   utsPath: string;
-  ipcPath: string;
+  /** Undefined: the host's IPC namespace (`hostIPC`). */
+  ipcPath?: string;
+  terminal?: boolean;
+  additionalGids?: number[];
+  /** Default: true unless privileged. */
+  noNewPrivileges?: boolean;
+  readonlyRootfs?: boolean;
+  /** Namespaced sysctls (pod `securityContext.sysctls`). */
+  sysctl?: Record<string, string>;
   pidnsPath?: string;
   mounts: SpecMount[];
   privileged?: boolean;
@@ -76,14 +84,18 @@ export function buildOciSpec(input: SpecInput): Record<string, unknown> {
   const caps = effectiveCapabilities(input);
   const nofile = Math.min(1048576, input.hostLimits.nofileHard);
   const process: Record<string, unknown> = {
-    terminal: false,
-    user: { uid: input.uid, gid: input.gid },
+    terminal: input.terminal === true,
+    user: {
+      uid: input.uid,
+      gid: input.gid,
+      ...(input.additionalGids?.length ? { additionalGids: input.additionalGids } : {}),
+    },
     args: input.args,
     env: input.env,
     cwd: input.cwd,
     capabilities: { bounding: caps, effective: caps, permitted: caps },
     rlimits: [{ type: 'RLIMIT_NOFILE', hard: nofile, soft: nofile }],
-    noNewPrivileges: input.privileged !== true,
+    noNewPrivileges: input.noNewPrivileges ?? input.privileged !== true,
   };
   if (input.oomScoreAdj !== undefined) {
     process['oomScoreAdj'] = Math.min(
@@ -142,7 +154,7 @@ export function buildOciSpec(input: SpecInput): Record<string, unknown> {
     { type: 'mount' },
     ...(input.netnsPath !== undefined ? [{ type: 'network', path: input.netnsPath }] : []),
     { type: 'uts', path: input.utsPath },
-    { type: 'ipc', path: input.ipcPath },
+    ...(input.ipcPath !== undefined ? [{ type: 'ipc', path: input.ipcPath }] : []),
   ];
   const resources: Record<string, unknown> = {
     devices: [{ allow: input.privileged === true, access: 'rwm' }],
@@ -158,12 +170,13 @@ export function buildOciSpec(input: SpecInput): Record<string, unknown> {
   return {
     ociVersion: '1.0.2-dev',
     process,
-    root: { path: input.rootfs, readonly: false },
+    root: { path: input.rootfs, readonly: input.readonlyRootfs === true },
     hostname: input.hostname,
     mounts,
     linux: {
       cgroupsPath: input.cgroupsPath,
       resources,
+      ...(input.sysctl && Object.keys(input.sysctl).length ? { sysctl: input.sysctl } : {}),
       namespaces,
       ...(input.privileged === true
         ? {}

@@ -1,0 +1,115 @@
+/**
+ * Starting a container under conmon (notes/runtime.md §3.3): conmon double-forks, runs
+ * `runc create`, becomes the container's parent (subreaper), writes the CRI log, and writes the
+ * exit code to the exit directory when the container ends. The daemon learns the container's
+ * pid (or runc's error) from conmon's sync pipe on fd 3, then never parents the container.
+ */
+import { spawn } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+
+/** What conmon needs for one container. */
+export interface ConmonSpec {
+  conmon: string;
+  runc: string;
+  runcRoot: string;
+  id: string;
+  name: string;
+  bundle: string;
+  logPath: string;
+  exitDir: string;
+  socketDir: string;
+  stdin: boolean;
+  tty: boolean;
+}
+
+/** runc create failed; `message` is runc's own error text. */
+export class ConmonCreateError extends Error {
+  override name = 'ConmonCreateError';
+}
+
+/** Starts conmon (which runs `runc create`); resolves with the container's pid. */
+export async function conmonCreate(spec: ConmonSpec): Promise<number> {
+  await Promise.all([
+    mkdir(join(spec.bundle, 'persist'), { recursive: true }),
+    mkdir(spec.exitDir, { recursive: true }),
+    mkdir(spec.socketDir, { recursive: true }),
+    mkdir(dirname(spec.logPath), { recursive: true }),
+  ]);
+  const args = [
+    '--api-version', '1',
+    '-c', spec.id,
+    '-u', spec.id,
+    '-n', spec.name,
+    '-r', spec.runc,
+    '-b', spec.bundle,
+    '-p', join(spec.bundle, 'pidfile'),
+    '-P', join(spec.bundle, 'conmon.pid'),
+    '-l', `k8s-file:${spec.logPath}`,
+    '--exit-dir', spec.exitDir,
+    '--persist-dir', join(spec.bundle, 'persist'),
+    '--socket-dir-path', spec.socketDir,
+    '--runtime-arg', `--root=${spec.runcRoot}`,
+    '--log-level', 'error',
+    ...(spec.stdin ? ['-i'] : []),
+    ...(spec.tty ? ['-t'] : []),
+  ]; // prettier-ignore
+  const child = spawn(spec.conmon, args, {
+    cwd: spec.bundle,
+    detached: true,
+    stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
+    env: { ...process.env, _OCI_SYNCPIPE: '3' },
+  });
+  const sync = child.stdio[3] as NodeJS.ReadableStream;
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise<number>((resolve, reject) => {
+    let buf = '';
+    let done = false;
+    const finish = (err: Error | undefined, pid?: number): void => {
+      if (done) return;
+      done = true;
+      (sync as unknown as { destroy(): void }).destroy();
+      child.unref();
+      if (err) reject(err);
+      else resolve(pid ?? 0);
+    };
+    sync.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const nl = buf.indexOf('\n');
+      if (nl < 0) return;
+      try {
+        const msg = JSON.parse(buf.slice(0, nl)) as { data: number; message?: string };
+        if (msg.data > 0) finish(undefined, msg.data);
+        else finish(new ConmonCreateError(cleanRuncMessage(msg.message ?? 'runc create failed')));
+      } catch (err: unknown) {
+        finish(err instanceof Error ? err : new Error(String(err)));
+      }
+    });
+    sync.on('error', () => undefined);
+    child.on('error', (err) => finish(err));
+    child.on('exit', (code) => {
+      // The first conmon process exits at once (double fork); only an early failure matters.
+      setTimeout(() => {
+        if (!done && code !== 0)
+          finish(new Error(`conmon exited ${String(code)}: ${stderr.trim().slice(-500)}`));
+      }, 100).unref();
+    });
+  });
+}
+
+/** runc prints JSON log lines or `time=… level=error msg="…"`; keep only the message. */
+export function cleanRuncMessage(raw: string): string {
+  const lines = raw.trim().split('\n');
+  const msgs = lines.map((l) => {
+    try {
+      const j = JSON.parse(l) as { msg?: string };
+      if (typeof j.msg === 'string') return j.msg;
+    } catch {
+      /* not JSON */
+    }
+    const m = /msg="((?:[^"\\]|\\.)*)"/.exec(l);
+    return m ? m[1]!.replace(/\\"/g, '"') : l;
+  });
+  return msgs.filter((m) => m.trim()).join('; ');
+}

@@ -1,0 +1,73 @@
+/**
+ * What the runc runtime writes next to each sandbox and container: its identity and the facts
+ * only the runtime knows (creation and start times, the final state once read), as JSON written
+ * atomically. A restarted daemon rebuilds its whole view from these files plus conmon's exit
+ * files, which is what lets it re-adopt running containers instead of restarting them.
+ */
+import { readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ContainerConfig, SandboxConfig, SandboxState } from '../container-runtime.ts';
+
+/** A sandbox on disk. */
+export interface SandboxRecord {
+  id: string;
+  state: SandboxState;
+  createdAt: number;
+  config: SandboxConfig;
+  netnsPath?: string;
+  utsPath: string;
+  ipcPath?: string;
+  /** Files mounted into every container (`/etc/hosts`, `/etc/hostname`, `/etc/resolv.conf`). */
+  etcFiles: Record<string, string>;
+}
+
+/** A container on disk. */
+export interface ContainerRecord {
+  id: string;
+  sandboxId: string;
+  name: string;
+  attempt: number;
+  image: string;
+  imageId: string;
+  imageRef?: string;
+  logPath: string;
+  stopSignal: string;
+  stdin: boolean;
+  tty: boolean;
+  labels: ContainerConfig['labels'];
+  annotations: ContainerConfig['annotations'];
+  createdAt: number;
+  startedAt?: number;
+  pid?: number;
+  /** Set once the container has ended and its exit file was read. */
+  finishedAt?: number;
+  exitCode?: number;
+  reason?: string;
+  message?: string;
+}
+
+/** Writes `value` as JSON to `file` atomically. */
+export async function writeJson(file: string, value: unknown): Promise<void> {
+  const tmp = `${file}.tmp-${process.pid}`;
+  await writeFile(tmp, JSON.stringify(value));
+  await rename(tmp, file);
+}
+
+/** Reads every `<dir>/<id>/<name>` JSON record; skips unreadable ones. */
+export async function readRecords<T>(dir: string, name: string): Promise<T[]> {
+  let ids: string[];
+  try {
+    ids = await readdir(dir);
+  } catch {
+    return [];
+  }
+  const out: T[] = [];
+  for (const id of ids) {
+    try {
+      out.push(JSON.parse(await readFile(join(dir, id, name), 'utf8')) as T);
+    } catch {
+      /* a half-created entry: the runtime's cleanup removes it */
+    }
+  }
+  return out;
+}

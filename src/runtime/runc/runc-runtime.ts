@@ -1,0 +1,512 @@
+/**
+ * The real ContainerRuntime: one conmon per container driving runc (the CRI-O model), pod
+ * sandboxes of pinned namespaces, overlay root filesystems over the image store's layers.
+ * Every fact lives on disk (records.ts, conmon exit files, runc state), so a restarted daemon
+ * re-adopts running containers (`init()`), and nothing is kept only in memory.
+ */
+import { randomBytes } from 'node:crypto';
+import { constants, existsSync } from 'node:fs';
+import { access, mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { runCommand } from '../../lib/command.ts';
+import type { Logger } from '../../lib/log.ts';
+import { nullLogger } from '../../lib/log.ts';
+import {
+  ContainerStartError,
+  RuntimeNotFoundError,
+  type ContainerConfig,
+  type ContainerRuntime,
+  type ContainerStatus,
+  type ExecOptions,
+  type ExecSyncResult,
+  type ImageInfo,
+  type Labels,
+  type RuntimeEvent,
+  type SandboxConfig,
+  type SandboxStatus,
+  type StreamSession,
+} from '../container-runtime.ts';
+import { removeCgroups } from './cgroups.ts';
+import { ConmonCreateError, cleanRuncMessage, conmonCreate } from './conmon.ts';
+import { ExitWatcher, readExitFile } from './exit-watcher.ts';
+import { readHostLimits } from './host-limits.ts';
+import { resolveUser } from './image-user.ts';
+import { mountOverlay, unmountAll } from './mounts.ts';
+import { buildOciSpec } from './oci-spec.ts';
+import { readRecords, writeJson, type ContainerRecord, type SandboxRecord } from './records.ts';
+import { runcExec, runcExecSync } from './runc-exec.ts';
+import { bundleDir, runtimePaths, sandboxDir, type RuntimePaths } from './runtime-paths.ts';
+import { createSandboxNamespaces, destroySandboxNamespaces } from './sandbox-namespaces.ts';
+
+/** Where image layers come from (the local image store). */
+export interface RootfsSource {
+  imageStatus(ref: string): Promise<ImageInfo | undefined>;
+  /** Overlay lower dirs, top-most first. */
+  lowerDirs(ref: string): Promise<string[]>;
+}
+
+/** Options of {@link RuncRuntime}. */
+export interface RuncRuntimeOptions {
+  dataDir: string;
+  images: RootfsSource;
+  log?: Logger;
+  runc?: string;
+  conmon?: string;
+  /** Base of the volatile state (default `/run/podbay`). */
+  runBase?: string;
+}
+
+/** The absolute path of a program on PATH (conmon needs an absolute runtime path). */
+async function which(cmd: string): Promise<string> {
+  for (const dir of (process.env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':')) {
+    const p = join(dir, cmd);
+    try {
+      await access(p, constants.X_OK);
+      return p;
+    } catch {
+      /* next */
+    }
+  }
+  throw new Error(`${cmd} not found on PATH`);
+}
+
+const newId = (): string => randomBytes(16).toString('hex');
+const sigName = (s: string): string => s.replace(/^SIG/, '');
+
+/** The runc + conmon runtime. */
+export class RuncRuntime implements ContainerRuntime {
+  readonly paths: RuntimePaths;
+  readonly #o: RuncRuntimeOptions;
+  readonly #log: Logger;
+  readonly #sandboxes = new Map<string, SandboxRecord>();
+  readonly #containers = new Map<string, ContainerRecord>();
+  readonly #listeners = new Set<(e: RuntimeEvent) => void>();
+  readonly #limits = readHostLimits();
+  readonly #exits: ExitWatcher;
+
+  constructor(options: RuncRuntimeOptions) {
+    this.#o = options;
+    this.#log = options.log ?? nullLogger;
+    this.paths = runtimePaths(options.dataDir, options.runBase);
+    this.#exits = new ExitWatcher(this.paths.exits, (id) => void this.#exited(id));
+  }
+
+  #runcPath = 'runc';
+
+  get #runc(): string {
+    return this.#runcPath;
+  }
+
+  /** Creates the directories and re-adopts what is on disk. */
+  async init(): Promise<void> {
+    const p = this.paths;
+    this.#runcPath = this.#o.runc ?? (await which('runc'));
+    for (const d of [p.root, p.runcRoot, p.exits, p.sockets, p.execs])
+      await mkdir(d, { recursive: true });
+    await mkdir(join(p.root, 'sandboxes'), { recursive: true });
+    await mkdir(join(p.root, 'containers'), { recursive: true });
+    for (const s of await readRecords<SandboxRecord>(join(p.root, 'sandboxes'), 'sandbox.json'))
+      this.#sandboxes.set(s.id, s);
+    for (const c of await readRecords<ContainerRecord>(
+      join(p.root, 'containers'),
+      'container.json',
+    )) {
+      this.#containers.set(c.id, c);
+      await this.#refresh(c);
+    }
+    this.#exits.start();
+  }
+
+  /** Stops watching (containers keep running). */
+  close(): void {
+    this.#exits.stop();
+  }
+
+  onEvent(listener: (event: RuntimeEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  #emit(e: RuntimeEvent): void {
+    for (const l of this.#listeners) l(e);
+  }
+
+  // ---- sandboxes ----------------------------------------------------------------------------
+
+  async runPodSandbox(config: SandboxConfig): Promise<SandboxStatus> {
+    const id = newId();
+    const dir = sandboxDir(this.paths, id);
+    await mkdir(dir, { recursive: true });
+    try {
+      const ns = await createSandboxNamespaces(id, dir, {
+        hostname: config.hostname,
+        hostNetwork: config.hostNetwork,
+        hostIPC: config.hostIPC,
+      });
+      const etcFiles: Record<string, string> = {};
+      const etc: [string, string | undefined][] = [
+        ['/etc/hosts', config.hostsFile],
+        ['/etc/hostname', `${config.hostname}\n`],
+        ['/etc/resolv.conf', config.resolvConf],
+      ];
+      for (const [target, content] of etc) {
+        if (content === undefined) continue;
+        const file = join(dir, target.slice(5));
+        await writeFile(file, content, { mode: 0o644 });
+        etcFiles[target] = file;
+      }
+      const rec: SandboxRecord = {
+        id,
+        state: 'ready',
+        createdAt: Date.now(),
+        config,
+        utsPath: ns.utsPath,
+        ...(ns.netnsPath !== undefined ? { netnsPath: ns.netnsPath } : {}),
+        ...(ns.ipcPath !== undefined ? { ipcPath: ns.ipcPath } : {}),
+        etcFiles,
+      };
+      await writeJson(join(dir, 'sandbox.json'), rec);
+      this.#sandboxes.set(id, rec);
+      return this.#sandboxStatus(rec);
+    } catch (err: unknown) {
+      await destroySandboxNamespaces(id, dir).catch(() => undefined);
+      await rm(dir, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  #sandboxStatus(r: SandboxRecord): SandboxStatus {
+    return {
+      id: r.id,
+      state: r.state,
+      createdAt: r.createdAt,
+      ...(r.netnsPath !== undefined ? { netnsPath: r.netnsPath } : {}),
+      ips: [],
+      config: r.config,
+    };
+  }
+
+  async stopPodSandbox(id: string): Promise<void> {
+    const rec = this.#sandboxes.get(id);
+    if (!rec) return;
+    const members = [...this.#containers.values()].filter((c) => c.sandboxId === id);
+    await Promise.all(members.map((c) => this.stopContainer(c.id, 0)));
+    await destroySandboxNamespaces(id, sandboxDir(this.paths, id));
+    if (rec.state !== 'notready') {
+      rec.state = 'notready';
+      await writeJson(join(sandboxDir(this.paths, id), 'sandbox.json'), rec);
+    }
+  }
+
+  async removePodSandbox(id: string): Promise<void> {
+    if (!this.#sandboxes.has(id)) return;
+    await this.stopPodSandbox(id);
+    for (const c of [...this.#containers.values()].filter((x) => x.sandboxId === id))
+      await this.removeContainer(c.id);
+    await removeCgroups(`${this.paths.cgroupRoot}/${id}`);
+    await rm(sandboxDir(this.paths, id), { recursive: true, force: true });
+    this.#sandboxes.delete(id);
+  }
+
+  listPodSandboxes(): Promise<SandboxStatus[]> {
+    return Promise.resolve([...this.#sandboxes.values()].map((r) => this.#sandboxStatus(r)));
+  }
+
+  // ---- containers ---------------------------------------------------------------------------
+
+  async createContainer(sandboxId: string, config: ContainerConfig): Promise<string> {
+    const sandbox = this.#sandboxes.get(sandboxId);
+    if (!sandbox) throw new RuntimeNotFoundError(`pod sandbox ${sandboxId} not found`);
+    const image = await this.#o.images.imageStatus(config.image);
+    if (!image)
+      throw new ContainerStartError(`image "${config.image}" not present`, 'CreateContainerError');
+    if (config.args.length === 0)
+      throw new ContainerStartError('no command specified', 'CreateContainerError');
+    const id = newId();
+    const b = bundleDir(this.paths, id);
+    const rootfs = join(b, 'rootfs');
+    await Promise.all(
+      ['upper', 'work', 'rootfs'].map((d) => mkdir(join(b, d), { recursive: true })),
+    );
+    try {
+      await mountOverlay(
+        await this.#o.images.lowerDirs(image.id),
+        join(b, 'upper'),
+        join(b, 'work'),
+        rootfs,
+      );
+      const sec = config.security;
+      const user = await resolveUser(rootfs, {
+        ...(sec.runAsUser !== undefined ? { runAsUser: sec.runAsUser } : {}),
+        ...(sec.runAsGroup !== undefined ? { runAsGroup: sec.runAsGroup } : {}),
+        ...(sec.runAsUsername !== undefined ? { imageUser: sec.runAsUsername } : {}),
+        supplementalGroups: sec.supplementalGroups,
+      });
+      const etcMounts = Object.entries(sandbox.etcFiles)
+        .filter(([target]) => !config.mounts.some((m) => m.containerPath === target))
+        .map(([containerPath, hostPath]) => ({ containerPath, hostPath, readonly: false }));
+      const r = config.resources;
+      const spec = buildOciSpec({
+        args: config.args,
+        env: config.env,
+        cwd: config.workingDir || '/',
+        uid: user.uid,
+        gid: user.gid,
+        additionalGids: user.additionalGids,
+        hostname: sandbox.config.hostname,
+        rootfs,
+        cgroupsPath: `/${this.paths.cgroupRoot}/${sandboxId}/${id}`,
+        ...(sandbox.netnsPath !== undefined ? { netnsPath: sandbox.netnsPath } : {}),
+        utsPath: sandbox.utsPath,
+        ...(sandbox.ipcPath !== undefined ? { ipcPath: sandbox.ipcPath } : {}),
+        mounts: [
+          ...etcMounts,
+          ...config.mounts.map((m) => ({
+            containerPath: m.containerPath,
+            hostPath: m.hostPath,
+            readonly: m.readOnly,
+          })),
+        ],
+        privileged: sec.privileged,
+        capAdd: sec.capAdd,
+        capDrop: sec.capDrop,
+        noNewPrivileges: sec.noNewPrivileges,
+        readonlyRootfs: sec.readOnlyRootfs,
+        terminal: config.tty,
+        ...(sandbox.config.sysctls ? { sysctl: sandbox.config.sysctls } : {}),
+        ...(r.memoryLimitBytes ? { memoryLimitBytes: r.memoryLimitBytes } : {}),
+        ...(r.cpuShares ? { cpuShares: r.cpuShares } : {}),
+        ...(r.cpuQuota ? { cpuQuota: r.cpuQuota, cpuPeriod: r.cpuPeriod ?? 100000 } : {}),
+        ...(r.oomScoreAdj !== undefined ? { oomScoreAdj: r.oomScoreAdj } : {}),
+        hostLimits: this.#limits,
+      });
+      await writeFile(join(b, 'config.json'), JSON.stringify(spec));
+    } catch (err: unknown) {
+      await unmountAll(b).catch(() => undefined);
+      await rm(b, { recursive: true, force: true });
+      const msg = err instanceof Error ? err.message : String(err);
+      throw new ContainerStartError(msg, 'CreateContainerError', { cause: err });
+    }
+    const rec: ContainerRecord = {
+      id,
+      sandboxId,
+      name: config.name,
+      attempt: config.attempt,
+      image: config.image,
+      imageId: image.id,
+      ...(image.repoDigests[0] !== undefined ? { imageRef: image.repoDigests[0] } : {}),
+      logPath: config.logPath,
+      stopSignal: config.stopSignal,
+      stdin: config.stdin,
+      tty: config.tty,
+      labels: config.labels,
+      annotations: config.annotations,
+      createdAt: Date.now(),
+    };
+    await writeJson(join(b, 'container.json'), rec);
+    this.#containers.set(id, rec);
+    return id;
+  }
+
+  async startContainer(id: string): Promise<void> {
+    const rec = this.#get(id);
+    const b = bundleDir(this.paths, id);
+    try {
+      rec.pid = await conmonCreate({
+        conmon: this.#o.conmon ?? 'conmon',
+        runc: this.#runc,
+        runcRoot: this.paths.runcRoot,
+        id,
+        name: rec.name,
+        bundle: b,
+        logPath: rec.logPath,
+        exitDir: this.paths.exits,
+        socketDir: this.paths.sockets,
+        stdin: rec.stdin,
+        tty: rec.tty,
+      });
+      await runCommand(this.#runc, ['--root', this.paths.runcRoot, 'start', id]);
+      rec.startedAt = Date.now();
+      await writeJson(join(b, 'container.json'), rec);
+      this.#emit({ type: 'containerStarted', id, labels: rec.labels });
+    } catch (err: unknown) {
+      const raw = err instanceof ConmonCreateError ? err.message : String(err);
+      const message = cleanRuncMessage(raw);
+      Object.assign(rec, { exitCode: 128, reason: 'StartError', message });
+      rec.startedAt = 0;
+      rec.finishedAt = Date.now();
+      await writeJson(join(b, 'container.json'), rec);
+      await runCommand(this.#runc, ['--root', this.paths.runcRoot, 'delete', '--force', id]).catch(
+        () => undefined,
+      );
+      throw new ContainerStartError(message, 'RunContainerError', { cause: err });
+    }
+  }
+
+  #get(id: string): ContainerRecord {
+    const rec = this.#containers.get(id);
+    if (!rec) throw new RuntimeNotFoundError(`container ${id} not found`);
+    return rec;
+  }
+
+  /** Reads the exit file (and OOM marker) of a container not yet known to have finished. */
+  async #refresh(rec: ContainerRecord): Promise<void> {
+    if (rec.finishedAt !== undefined) return;
+    const exit = await readExitFile(this.paths.exits, rec.id);
+    const b = bundleDir(this.paths, rec.id);
+    if (!exit) {
+      if (rec.startedAt !== undefined && !(await this.#conmonAlive(rec))) {
+        Object.assign(rec, { finishedAt: Date.now(), exitCode: 137 });
+        rec.reason = 'ContainerStatusUnknown';
+        rec.message = 'The container could not be located when the pod was terminated';
+        await writeJson(join(b, 'container.json'), rec).catch(() => undefined);
+      }
+      return;
+    }
+    const oom = existsSync(join(b, 'persist', 'oom')) || existsSync(join(b, 'oom'));
+    rec.exitCode = exit.exitCode;
+    rec.finishedAt = exit.finishedAt;
+    rec.reason = oom ? 'OOMKilled' : exit.exitCode === 0 ? 'Completed' : 'Error';
+    await writeJson(join(b, 'container.json'), rec).catch(() => undefined);
+  }
+
+  async #conmonAlive(rec: ContainerRecord): Promise<boolean> {
+    try {
+      const pid = (
+        await readFile(join(bundleDir(this.paths, rec.id), 'conmon.pid'), 'utf8')
+      ).trim();
+      const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8');
+      return cmdline.includes('conmon') && cmdline.includes(rec.id);
+    } catch {
+      return false;
+    }
+  }
+
+  async #exited(id: string): Promise<void> {
+    const rec = this.#containers.get(id);
+    if (!rec) return;
+    await this.#refresh(rec);
+    this.#emit({ type: 'containerExited', id, labels: rec.labels });
+  }
+
+  async stopContainer(id: string, timeoutSeconds: number): Promise<void> {
+    const rec = this.#get(id);
+    await this.#refresh(rec);
+    if (rec.finishedAt !== undefined || rec.startedAt === undefined) return;
+    const runc = [this.#runc, '--root', this.paths.runcRoot] as const;
+    const kill = (args: string[]): Promise<unknown> =>
+      runCommand(runc[0], [...runc.slice(1), 'kill', ...args]).catch(() => undefined);
+    if (timeoutSeconds > 0) {
+      await kill([id, sigName(rec.stopSignal)]);
+      if (await this.#exits.waitFor(id, timeoutSeconds * 1000)) {
+        await this.#refresh(rec);
+        return;
+      }
+    }
+    await kill(['--all', id, 'KILL']);
+    await this.#exits.waitFor(id, 10_000);
+    await this.#refresh(rec);
+  }
+
+  async removeContainer(id: string): Promise<void> {
+    const rec = this.#containers.get(id);
+    if (!rec) return;
+    await this.stopContainer(id, 0);
+    await runCommand(this.#runc, ['--root', this.paths.runcRoot, 'delete', '--force', id]).catch(
+      () => undefined,
+    );
+    const b = bundleDir(this.paths, id);
+    await unmountAll(b);
+    await rm(b, { recursive: true, force: true });
+    await rm(join(this.paths.exits, id), { force: true });
+    await rm(join(this.paths.sockets, id), { recursive: true, force: true });
+    this.#containers.delete(id);
+  }
+
+  async listContainers(filter?: {
+    sandboxId?: string;
+    labels?: Labels;
+  }): Promise<ContainerStatus[]> {
+    const out: ContainerStatus[] = [];
+    for (const rec of this.#containers.values()) {
+      if (filter?.sandboxId !== undefined && rec.sandboxId !== filter.sandboxId) continue;
+      if (filter?.labels && Object.entries(filter.labels).some(([k, v]) => rec.labels[k] !== v))
+        continue;
+      out.push(await this.containerStatus(rec.id));
+    }
+    return out;
+  }
+
+  async containerStatus(id: string): Promise<ContainerStatus> {
+    const rec = this.#get(id);
+    await this.#refresh(rec);
+    const state =
+      rec.finishedAt !== undefined
+        ? rec.reason === 'ContainerStatusUnknown'
+          ? 'unknown'
+          : 'exited'
+        : rec.startedAt !== undefined
+          ? 'running'
+          : 'created';
+    return {
+      id,
+      sandboxId: rec.sandboxId,
+      name: rec.name,
+      attempt: rec.attempt,
+      state,
+      createdAt: rec.createdAt,
+      ...(rec.startedAt ? { startedAt: rec.startedAt } : {}),
+      ...(rec.finishedAt !== undefined ? { finishedAt: rec.finishedAt } : {}),
+      ...(rec.exitCode !== undefined ? { exitCode: rec.exitCode } : {}),
+      ...(rec.reason !== undefined ? { reason: rec.reason } : {}),
+      ...(rec.message !== undefined ? { message: rec.message } : {}),
+      image: rec.image,
+      imageId: rec.imageId,
+      ...(rec.imageRef !== undefined ? { imageRef: rec.imageRef } : {}),
+      logPath: rec.logPath,
+      labels: rec.labels,
+      annotations: rec.annotations,
+    };
+  }
+
+  // ---- exec, attach, logs -------------------------------------------------------------------
+
+  #target(id: string): { runc: string; root: string; id: string; execDir: string } {
+    this.#get(id);
+    return { runc: this.#runc, root: this.paths.runcRoot, id, execDir: this.paths.execs };
+  }
+
+  execSync(id: string, cmd: string[], timeoutMs: number): Promise<ExecSyncResult> {
+    return runcExecSync(this.#target(id), cmd, timeoutMs);
+  }
+
+  exec(id: string, cmd: string[], options: ExecOptions): Promise<StreamSession> {
+    return runcExec(this.#target(id), cmd, options);
+  }
+
+  attach(id: string, _options: ExecOptions): Promise<StreamSession> {
+    this.#get(id);
+    return Promise.reject(new Error('attach is not supported by this runtime yet'));
+  }
+
+  async reopenContainerLog(id: string): Promise<void> {
+    this.#get(id);
+    const fh = await open(
+      join(bundleDir(this.paths, id), 'ctl'),
+      constants.O_WRONLY | constants.O_NONBLOCK,
+    );
+    try {
+      await fh.write('2 0 0\n');
+    } finally {
+      await fh.close();
+    }
+  }
+
+  /** Kills and removes every sandbox and container (tests, `podbay down --purge`). */
+  async removeAll(): Promise<void> {
+    for (const id of [...this.#sandboxes.keys()]) await this.removePodSandbox(id);
+    for (const id of [...this.#containers.keys()]) await this.removeContainer(id);
+    await removeCgroups(this.paths.cgroupRoot);
+    this.#log.debug('runtime state removed', { root: this.paths.root });
+  }
+}
