@@ -151,6 +151,23 @@ describe('runc exec', { skip }, () => {
     );
   });
 
+  test('a stopped container rejects with RuntimeNotFoundError', async () => {
+    const done = await startRuncContainer({ args: ['true'] });
+    try {
+      const state = (): Promise<string> =>
+        runOk('runc', ['--root', done.target.root, 'state', done.target.id]);
+      for (let i = 0; i < 100 && !(await state()).includes('"stopped"'); i++) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await assert.rejects(
+        runcExecSync(done.target, ['true'], 5000),
+        (e: unknown) => e instanceof RuntimeNotFoundError && /stopped/.test(e.message),
+      );
+    } finally {
+      await done.stop();
+    }
+  });
+
   test('a missing executable exits 127 with runc message on stderr', async () => {
     const r = await runcExecSync(c.target, ['no-such-binary'], 5000);
     assert.equal(r.exitCode, 127);
@@ -207,6 +224,14 @@ describe('runc exec', { skip }, () => {
     await out.waitFor(/\n50 132\r?\n/);
     s.stdin!.write('exit 5\n');
     assert.equal(await s.exited, 5);
+  });
+
+  test('tty exec: closing stdin is end-of-file for the command', async () => {
+    const s = await runcExec(c.target, ['cat'], { stdin: true, tty: true, stderr: false });
+    const out = reader(s.stdout);
+    s.stdin!.end('line\n');
+    assert.equal(await s.exited, 0);
+    assert.match(out.text(), /line/);
   });
 
   test('kill() ends the session and its process in the container', async () => {
