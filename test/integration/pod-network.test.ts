@@ -249,10 +249,15 @@ test('LinuxPodNetwork wires two netns onto a bridge with NAT', { skip }, async (
     tt.diagnostic(
       `setUp ms: median ${median(ms).toFixed(1)}, all ${ms.map((v) => v.toFixed(1)).join(' ')}`,
     );
-    for (const x of latency) {
-      await net.tearDown(x);
-      ok('ip', 'netns', 'del', x.netnsPath!.split('/').pop()!);
-    }
+    for (const x of latency) await net.tearDown(x);
+    // Concurrent setUps (one kubelet worker per pod) get distinct addresses.
+    const t0 = performance.now();
+    const ips = (await Promise.all(latency.map((x) => net.setUp(x)))).map((s) => s.ips[0]);
+    tt.diagnostic(`10 concurrent setUps: ${(performance.now() - t0).toFixed(0)} ms`);
+    assert.equal(new Set(ips).size, latency.length);
+    await Promise.all(latency.map((x) => net.tearDown(x)));
+    for (const x of latency) ok('ip', 'netns', 'del', x.netnsPath!.split('/').pop()!);
+    assert.deepEqual([...(await net.cleanupLeftovers(new Set([a.sandboxId, b.sandboxId])))], []);
   });
 
   await t.test('tearDown removes the veth and releases the IP, idempotently', async () => {
@@ -266,11 +271,21 @@ test('LinuxPodNetwork wires two netns onto a bridge with NAT', { skip }, async (
     assert.deepEqual(await net.setUp(c), { ips: [ipA] }); // the lowest free address again
   });
 
+  await t.test('cleanupLeftovers releases sandboxes that are gone', async () => {
+    const c = target('c');
+    assert.deepEqual(await net.cleanupLeftovers(new Set([c.sandboxId])), [b.sandboxId]);
+    assert.notEqual(sh('ip', ['link', 'show', 'dev', vethNameFor(b.sandboxId)]).status, 0);
+    assert.equal(await net.podIPFor(b.sandboxId), undefined);
+    assert.equal(await net.podIPFor(c.sandboxId), ipA);
+  });
+
   await t.test('destroy removes the veths, the bridge and the table', async () => {
+    const c = target('c');
+    assert.equal(sh('ip', ['link', 'show', 'dev', vethNameFor(c.sandboxId)]).status, 0);
     await net.destroy();
+    assert.notEqual(sh('ip', ['link', 'show', 'dev', vethNameFor(c.sandboxId)]).status, 0);
     await net.destroy();
     assert.notEqual(sh('ip', ['link', 'show', 'dev', tag]).status, 0);
-    assert.notEqual(sh('ip', ['link', 'show', 'dev', vethNameFor(b.sandboxId)]).status, 0);
     assert.doesNotMatch(ok('nft', 'list', 'tables'), new RegExp(`table ip ${tag}\\b`));
   });
 });

@@ -155,6 +155,7 @@ export class LinuxPodNetwork implements PodNetwork {
     if (target.netnsPath === undefined) return;
     await this.deleteLink(vethNameFor(target.sandboxId));
     await this.withIpam(() => this.ipam.release(target.sandboxId));
+    this.log?.debug('Pod network torn down', { sandboxId: target.sandboxId });
   }
 
   hostIP(): string {
