@@ -1,5 +1,6 @@
 /** The `podbay` command: parses the subcommand and runs it. */
 import { runDown } from './commands/down.ts';
+import { runImage } from './commands/image.ts';
 import { runStatus } from './commands/status.ts';
 import { runUp } from './commands/up.ts';
 
@@ -12,6 +13,7 @@ Usage:
                               Stop the daemon gracefully (containers keep running)
   podbay status [--data-dir DIR]
                               Say what is running
+  podbay image import|ls|rm … Manage local images (podbay image help)
   podbay help                 Show this help
 
 Then use kubectl: the context "podbay" is merged into your kubeconfig.`;
@@ -26,6 +28,8 @@ export async function main(argv: string[]): Promise<number> {
       return runDown(rest);
     case 'status':
       return runStatus(rest);
+    case 'image':
+      return runImage(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -126,7 +126,7 @@ export async function extractRootfsTar(
   if (spawnError) throw new Error(`cannot run tar: ${spawnError.message}`, { cause: spawnError });
   if (exitCode !== 0) {
     throw new Error(
-      `${tarPath} is not a valid rootfs tarball: tar ${argv.join(' ')} exited ${String(exitCode)}: ${stderr.trim()}`,
+      `${tarPath} is not a valid rootfs tarball (tar exited ${String(exitCode)}): ${stderr.trim()}`,
     );
   }
   if (size === 0) throw new Error(`${tarPath} is empty`);
