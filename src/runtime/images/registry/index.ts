@@ -1,0 +1,11 @@
+/** The registry puller's public surface. */
+export { RegistryPuller, type RegistryPullerOptions } from './registry-puller.ts';
+export type { LayerSink, Platform, RegistriesConfig, RegistryHostConfig } from './types.ts';
+export {
+  credentialsFor,
+  normalizeRegistryKey,
+  parseDockerConfig,
+  type DockerConfigEntry,
+} from './credentials.ts';
+export { endpointsFor, isLocalHost, type Endpoint } from './endpoints.ts';
+export { hostPlatform } from './manifests.ts';
