@@ -142,6 +142,11 @@ test('LinuxPodNetwork wires two netns onto a bridge with NAT', { skip }, async (
     for (const ip of [ipA, ipB]) assert.match(ip, new RegExp(`^10\\.250\\.${n % 250}\\.\\d+$`));
     assert.deepEqual(await net.setUp(a), { ips: [ipA] });
     assert.equal(await net.podIPFor(a.sandboxId), ipA);
+    const missing = target('missing'); // no such netns: fails and leaves nothing behind
+    all.push(missing);
+    await assert.rejects(net.setUp(missing), /netns/);
+    assert.equal(await net.podIPFor(missing.sandboxId), undefined);
+    assert.notEqual(sh('ip', ['link', 'show', 'dev', vethNameFor(missing.sandboxId)]).status, 0);
     const inside = ok('ip', '-n', `${tag}-a`, '-4', '-o', 'addr', 'show', 'dev', 'eth0');
     assert.equal(inside.trim().split('\n').length, 1, inside);
     assert.match(inside, new RegExp(`inet ${ipA.replace(/\./g, '\\.')}/24`));

@@ -111,9 +111,35 @@ export class LinuxPodNetwork implements PodNetwork {
     if (target.netnsPath === undefined) return { ips: [this.hostIP()] };
     signal?.throwIfAborted();
     const started = performance.now();
-    const ip = await this.withIpam(() => this.ipam.allocate(target.sandboxId));
-    const veth = vethNameFor(target.sandboxId);
-    const netnsPath = target.netnsPath;
+    const held = await this.podIPFor(target.sandboxId);
+    const ip = held ?? (await this.withIpam(() => this.ipam.allocate(target.sandboxId)));
+    try {
+      await this.plumb(target.sandboxId, target.netnsPath, ip, signal);
+    } catch (e) {
+      // A first setUp that failed leaves nothing behind; a repeat keeps what the pod has.
+      if (held === undefined) {
+        await this.tearDown(target).catch((err: unknown) =>
+          this.log?.warn('Pod network rollback failed', { sandboxId: target.sandboxId, err }),
+        );
+      }
+      throw e;
+    }
+    this.log?.debug('Pod network set up', {
+      sandboxId: target.sandboxId,
+      ip,
+      ms: Math.round(performance.now() - started),
+    });
+    return { ips: [ip] };
+  }
+
+  /** Creates (or re-plugs) the veth pair and configures the pod's side. */
+  private async plumb(
+    sandboxId: string,
+    netnsPath: string,
+    ip: string,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    const veth = vethNameFor(sandboxId);
     const inside = ipInNetns(netnsPath);
     const runInside = (args: string[], input?: string): Promise<string> =>
       runTool(inside.cmd, [...inside.args, ...args], {
@@ -142,13 +168,6 @@ export class LinuxPodNetwork implements PodNetwork {
       ['-batch', '-'],
       podSideBatch({ ip, prefix: this.ipam.prefix, gateway: this.gateway }),
     );
-    this.log?.debug('Pod network set up', {
-      sandboxId: target.sandboxId,
-      ip,
-      veth,
-      ms: Math.round(performance.now() - started),
-    });
-    return { ips: [ip] };
   }
 
   async tearDown(target: PodNetworkTarget): Promise<void> {
