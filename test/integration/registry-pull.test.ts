@@ -1,0 +1,103 @@
+// RegistryPuller against Debian's docker-registry (Distribution 2.8) on loopback, filled with the
+// busybox image built from busybox-static: index → linux/amd64, digest-verified layers unpacked
+// into a directory sink, layers skipped on a second pull, a missing tag worded as containerd
+// does, a docker.io mirror, and a private (htpasswd) registry with and without credentials.
+import assert from 'node:assert/strict';
+import { lstatSync, mkdtempSync, readlinkSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { credentialsFor, RegistryPuller } from '../../src/runtime/images/registry/index.ts';
+import { DirLayerSink } from '../../src/runtime/images/registry/testing/dir-layer-sink.ts';
+import { registrySkipReason, startTestRegistry, type TestRegistry } from '../support/registry.ts';
+
+const skip = registrySkipReason({ auth: true });
+
+describe('registry pull (docker-registry on loopback)', { skip }, () => {
+  let pub: TestRegistry | undefined;
+  let priv: TestRegistry | undefined;
+  let work = '';
+  let digest = '';
+  let diffId = '';
+  const creds = { username: 'alice', password: 's3cret' };
+
+  before(async () => {
+    work = mkdtempSync(join(tmpdir(), 'podbay-registry-pull-'));
+    pub = await startTestRegistry();
+    const pushed = await pub.pushBusybox();
+    digest = pushed.digest;
+    diffId = pushed.layer.diffId;
+    priv = await startTestRegistry({ auth: creds });
+    await priv.pushBusybox('private/busybox', ['1.36']);
+  });
+  after(async () => {
+    await pub?.stop();
+    await priv?.stop();
+    if (work !== '') rmSync(work, { recursive: true, force: true });
+  });
+
+  it('pulls busybox:1.36, verifies it, unpacks the layer, and skips it the second time', async () => {
+    const host = pub?.host ?? '';
+    const sink = new DirLayerSink(join(work, 'a'));
+    const puller = new RegistryPuller();
+    const info = await puller.pull(`${host}/library/busybox:1.36`, [], sink);
+    assert.deepEqual(info.repoTags, [`${host}/library/busybox:1.36`]);
+    assert.deepEqual(info.repoDigests, [`${host}/library/busybox@${digest}`]);
+    const layer = sink.layerPath(diffId);
+    const bb = lstatSync(join(layer, 'bin/busybox'));
+    assert.ok(bb.isFile() && bb.size > 500_000);
+    assert.equal(bb.mode & 0o777, 0o755);
+    assert.equal(readlinkSync(join(layer, 'bin/sh')), 'busybox');
+    assert.equal(readlinkSync(join(layer, 'usr/bin/wget')), '../../bin/busybox');
+    assert.equal(lstatSync(join(layer, 'tmp')).mode & 0o7777, 0o1777);
+    assert.equal(sink.fills, 1);
+    const again = await puller.pull(`${host}/library/busybox:1.28`, [], sink);
+    assert.equal(again.id, info.id);
+    assert.equal(sink.fills, 1, 'layer already present: not fetched again');
+  });
+
+  it('reports a missing tag with the registry reason', async () => {
+    const ref = `${pub?.host ?? ''}/library/busybox:nope`;
+    await assert.rejects(new RegistryPuller().pull(ref, [], new DirLayerSink(join(work, 'b'))), {
+      name: 'ImagePullError',
+      message: `rpc error: code = NotFound desc = failed to pull and unpack image "${ref}": failed to resolve reference "${ref}": ${ref}: not found`,
+    });
+  });
+
+  it('serves docker.io references through a mirror', async () => {
+    const puller = new RegistryPuller({
+      registries: { mirrors: { 'docker.io': [`http://${pub?.host ?? ''}`] } },
+      noUpstream: true,
+    });
+    const info = await puller.pull('busybox', [], new DirLayerSink(join(work, 'c')));
+    assert.deepEqual(info.repoTags, ['docker.io/library/busybox:latest']);
+    assert.deepEqual(info.repoDigests, [`docker.io/library/busybox@${digest}`]);
+  });
+
+  it('pulls from a private registry with imagePullSecrets credentials, not without', async () => {
+    const host = priv?.host ?? '';
+    const ref = `${host}/private/busybox:1.36`;
+    const sink = new DirLayerSink(join(work, 'd'));
+    await assert.rejects(
+      new RegistryPuller().pull(ref, [], sink),
+      /failed to resolve reference ".*": pull access denied, repository does not exist or may require authorization: authorization failed: no basic auth credentials$/,
+    );
+    assert.deepEqual(sink.entries(), []);
+    const b64 = (s: string): string => Buffer.from(s).toString('base64');
+    const secret = {
+      type: 'kubernetes.io/dockerconfigjson',
+      data: {
+        '.dockerconfigjson': b64(
+          JSON.stringify({
+            auths: { [host]: { auth: b64(`${creds.username}:${creds.password}`) } },
+          }),
+        ),
+      },
+    };
+    const auth = credentialsFor(host, [secret]);
+    assert.equal(auth.length, 1);
+    const info = await new RegistryPuller().pull(ref, auth, sink);
+    assert.deepEqual(info.repoTags, [ref]);
+    assert.ok(lstatSync(join(sink.layerPath(diffId), 'bin/busybox')).isFile());
+  });
+});

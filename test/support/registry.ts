@@ -1,0 +1,43 @@
+// A real registry for integration tests: Debian's docker-registry on 127.0.0.1 (installed with
+// apt-get when missing and we are root), optionally with htpasswd Basic auth, filled with the
+// busybox test image built from busybox-static.
+import { existsSync } from 'node:fs';
+import { BUSYBOX_TAGS, pushBusybox, type CachedLayer } from '../../scripts/images/busybox-image.ts';
+import {
+  ensurePackage,
+  startRegistry,
+  type RunningRegistry,
+} from '../../scripts/images/registry-server.ts';
+
+export { BUSYBOX_TAGS };
+
+export interface TestRegistry extends RunningRegistry {
+  auth?: { username: string; password: string };
+  /** Pushes busybox (cached build) under `repo`; returns the index digest and the layer. */
+  pushBusybox(repo?: string, tags?: string[]): Promise<{ digest: string; layer: CachedLayer }>;
+}
+
+/** Why registry tests cannot run here, or false. */
+export function registrySkipReason(opts: { auth?: boolean } = {}): string | false {
+  if (!existsSync('/bin/busybox')) return 'needs busybox-static (/bin/busybox)';
+  const missing = ensurePackage('docker-registry', 'docker-registry');
+  if (missing !== undefined) return missing;
+  if (opts.auth === true) {
+    const noHt = ensurePackage('htpasswd', 'apache2-utils');
+    if (noHt !== undefined) return noHt;
+  }
+  return false;
+}
+
+/** Starts a registry (stop it in `after`); with `auth` it demands Basic credentials. */
+export async function startTestRegistry(
+  opts: { auth?: { username: string; password: string } } = {},
+): Promise<TestRegistry> {
+  const reg = await startRegistry(opts.auth !== undefined ? { auth: opts.auth } : {});
+  const target = { url: reg.url, ...(opts.auth !== undefined ? { auth: opts.auth } : {}) };
+  return {
+    ...reg,
+    ...(opts.auth !== undefined ? { auth: opts.auth } : {}),
+    pushBusybox: (repo = 'library/busybox', tags = BUSYBOX_TAGS) => pushBusybox(target, repo, tags),
+  };
+}
