@@ -103,16 +103,28 @@ describe('podbay image', () => {
     assert.equal(empty.stdout.trim(), 'IMAGE   TAG   IMAGE ID   SIZE');
   });
 
-  test('errors: bad tar and missing file exit 1, usage mistakes exit 2', async () => {
+  test('errors: image in use, bad tar and missing file exit 1, usage mistakes exit 2', async () => {
     const notTar = join(work, 'not.tar');
     await writeFile(notTar, 'plain text, not an archive\n'.repeat(50));
-    const [bad, missing, usage, badEnv, unknown] = await Promise.all([
+    const store = new LocalImageStore({ root: join(dataDir, 'images') });
+    await store.importRootfs(tar, 'busy');
+    await store.leaseImage('ctr-9', 'busy');
+    const [inUse, bad, missing, usage, badEnv, unknown] = await Promise.all([
+      podbay('image', 'rm', 'busy', '--data-dir', dataDir),
       podbay('image', 'import', notTar, 'x', '--data-dir', dataDir),
       podbay('image', 'import', join(work, 'nope.tar'), 'x', '--data-dir', dataDir),
       podbay('image', 'import', tar, '--data-dir', dataDir),
       podbay('image', 'import', tar, 'x', '--env', 'NOEQUALS', '--data-dir', dataDir),
       podbay('image', 'frobnicate'),
     ]);
+    assert.equal(inUse.code, 1);
+    assert.match(
+      inUse.stderr,
+      /^error: cannot remove "busy": image sha256:\S+ is in use by ctr-9\n$/,
+    );
+    assert.ok(await store.imageStatus('busy'));
+    await store.releaseImage('ctr-9');
+    await store.removeImage('busy');
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /^error: .*not\.tar is not a valid rootfs tarball \(tar exited 2\)/);
     assert.equal(missing.code, 1);

@@ -159,7 +159,13 @@ async function runRemove(args: string[]): Promise<number> {
     } catch {
       name = undefined;
     }
-    await store.removeImage(ref);
+    try {
+      await store.removeImage(ref);
+    } catch (e) {
+      console.error(`error: cannot remove "${ref}": ${(e as Error).message}`);
+      code = 1;
+      continue;
+    }
     if (name !== undefined && [...before.repoTags, ...before.repoDigests].includes(name)) {
       console.log(`Untagged: ${name}`);
     }

@@ -8,6 +8,7 @@
  * - `layers/<hex>/fs/` the unpacked layer, `layers/<hex>/size` its size in bytes;
  * - `configs/<hex>.json` image config bytes, exactly as received (so the id can be re-checked);
  * - `index.json` images → tags and digests (see store-index.ts), `index.lock` while it changes;
+ * - `leases/<holder>.json` which image a container uses (see store-leases.ts);
  * - `tmp/` work space on the same file system; a layer is built in `tmp/` and renamed into
  *   `layers/` in one step, and deleted by being renamed back out first, so `layers/<hex>`
  *   either is complete or does not exist. Leftovers of crashed processes are swept at start.
@@ -18,7 +19,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { nullLogger, type Logger } from '../../lib/log.ts';
 import {
@@ -38,8 +39,12 @@ import {
   type ImportConfigOptions,
 } from './store-image-config.ts';
 import { StoreIndex, type IndexedImage, type StoreIndexData } from './store-index.ts';
-import { findImage } from './store-ref-match.ts';
+import { deleteLease, ImageInUseError, readLeases, writeLease } from './store-leases.ts';
+import { deleteUnusedLayers } from './store-layer-gc.ts';
+import { findImage, hexOf } from './store-ref-match.ts';
 import { SharedFlights } from './store-pull-sharing.ts';
+
+export { ImageInUseError } from './store-leases.ts';
 
 /** Fetches an image into the store (the registry client implements it). */
 export interface ImagePuller {
@@ -61,14 +66,6 @@ export interface LocalImageStoreOptions {
 
 /** Unreferenced layers younger than this are left alone by removals in other processes. */
 export const freshLayerMs = 10 * 60_000;
-
-const digestPattern = /^sha256:([0-9a-f]{64})$/;
-
-function hexOf(digest: string, what: string): string {
-  const m = digestPattern.exec(digest);
-  if (!m) throw new Error(`invalid ${what} "${digest}": want sha256:<64 hex digits>`);
-  return m[1]!;
-}
 
 /** The local image store; implements the CRI-like {@link ImageService}. */
 export class LocalImageStore implements ImageService {
@@ -248,6 +245,7 @@ export class LocalImageStore implements ImageService {
    * Removes a reference: a tag or repo digest is dropped, and the image with it once no tags
    * (for a digest: no tags and no digests) are left; an id removes the image with all its names.
    * Layers no longer used by any image are deleted. An unknown reference is not an error.
+   * Throws {@link ImageInUseError} (changing nothing) when the image would go but is leased.
    */
   async removeImage(ref: string): Promise<void> {
     await this.#init();
@@ -263,6 +261,8 @@ export class LocalImageStore implements ImageService {
         match.kind === 'id' ||
         (entry.repoTags.length === 0 && (match.kind === 'tag' || entry.repoDigests.length === 0));
       if (!gone) return;
+      const holders = (await readLeases(join(this.root, 'leases'))).get(match.id);
+      if (holders) throw new ImageInUseError(match.id, holders);
       const removedLayers = new Set((await this.#config(match.id)).rootfs.diff_ids);
       delete data.images[match.id];
       await rm(join(this.root, 'configs', `${hexOf(match.id, 'image id')}.json`), { force: true });
@@ -270,6 +270,26 @@ export class LocalImageStore implements ImageService {
       this.#log.info('Removed image', { id: match.id, ref });
       await this.#collectLayers(data, removedLayers);
     });
+  }
+
+  /**
+   * Records that `holder` (a container id) uses the image `refOrId`, which then cannot be
+   * removed until {@link releaseImage}. Resolves with the image id; throws RuntimeNotFoundError.
+   */
+  async leaseImage(holder: string, refOrId: string): Promise<string> {
+    await this.#init();
+    return this.#index.locked(async () => {
+      const match = findImage(refOrId, await this.#index.read());
+      if (!match) throw new RuntimeNotFoundError(`image "${refOrId}" not found`);
+      await writeLease(join(this.root, 'leases'), holder, match.id);
+      return match.id;
+    });
+  }
+
+  /** Drops `holder`'s lease (idempotent). */
+  async releaseImage(holder: string): Promise<void> {
+    await this.#init();
+    await deleteLease(join(this.root, 'leases'), holder);
   }
 
   /** Deletes layers no image in `data` uses (see the file header for what is spared). */
@@ -283,26 +303,10 @@ export class LocalImageStore implements ImageService {
         return;
       }
     }
-    const layersDir = join(this.root, 'layers');
-    for (const hex of await readdir(layersDir)) {
-      const diffId = `sha256:${hex}`;
-      if (!digestPattern.test(diffId) || used.has(diffId)) continue;
-      const addedAt = this.#fresh.get(diffId);
-      if (addedAt !== undefined && Date.now() - addedAt < freshLayerMs) continue;
-      if (!removedLayers.has(diffId)) {
-        const st = await stat(join(layersDir, hex)).catch(() => undefined);
-        if (!st || Date.now() - st.ctimeMs < freshLayerMs) continue;
-      }
-      const doomed = join(this.root, 'tmp', tempName('delete'));
-      try {
-        await rename(join(layersDir, hex), doomed);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
-        throw e;
-      }
-      await rm(doomed, { recursive: true, force: true });
-      this.#log.info('Deleted unused image layer', { diffId });
-    }
+    const now = Date.now();
+    const spare = (diffId: string): boolean =>
+      used.has(diffId) || now - (this.#fresh.get(diffId) ?? 0) < freshLayerMs;
+    await deleteUnusedLayers(this.root, spare, removedLayers, freshLayerMs, this.#log);
   }
 
   /**
@@ -372,18 +376,14 @@ export class LocalImageStore implements ImageService {
   }
 
   async #layerSize(diffId: string): Promise<number> {
-    const text = await readFile(
-      join(this.root, 'layers', hexOf(diffId, 'diff_id'), 'size'),
-      'utf8',
-    );
-    const n = Number(text.trim());
+    const n = Number(await readFile(join(this.layerDir(diffId), '..', 'size'), 'utf8'));
     return Number.isFinite(n) ? n : 0;
   }
 
   /** Creates the directories and sweeps temp leftovers of dead processes (once). */
   #init(): Promise<void> {
     this.#ready ??= (async () => {
-      for (const d of ['layers', 'configs', 'tmp']) {
+      for (const d of ['layers', 'configs', 'leases', 'tmp']) {
         await mkdir(join(this.root, d), { recursive: true });
       }
       const swept = await sweepTempDir(join(this.root, 'tmp'));

@@ -13,6 +13,14 @@ export type ImageMatch =
 
 const idPattern = /^sha256:[0-9a-f]{64}$/;
 
+/** The hex part of `sha256:<hex>`; throws naming `what` (`diff_id`, `image id`) otherwise. */
+export function hexOf(digest: string, what: string): string {
+  if (!idPattern.test(digest)) {
+    throw new Error(`invalid ${what} "${digest}": want sha256:<64 hex digits>`);
+  }
+  return digest.slice('sha256:'.length);
+}
+
 /** Finds the image `ref` names in `data`; undefined when none (or an ambiguous id prefix). */
 export function findImage(ref: string, data: StoreIndexData): ImageMatch | undefined {
   if (idPattern.test(ref)) return data.images[ref] ? { id: ref, kind: 'id' } : undefined;

@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { RuntimeNotFoundError } from '../container-runtime.ts';
+import { ImageInUseError, LocalImageStore } from './local-image-store.ts';
+
+let work: string;
+let n = 0;
+
+before(async () => {
+  work = await mkdtemp(join(tmpdir(), 'podbay-leases-test-'));
+});
+after(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+async function makeTar(content: string): Promise<string> {
+  const dir = join(work, `src-${++n}`);
+  await mkdir(dir);
+  await writeFile(join(dir, 'file'), content);
+  const out = join(work, `rootfs-${n}.tar`);
+  execFileSync('tar', ['-C', dir, '-cf', out, '.']);
+  return out;
+}
+
+describe('image leases', () => {
+  test('a leased image can be untagged but not deleted until released', async () => {
+    const root = join(work, 'store-lease');
+    const store = new LocalImageStore({ root });
+    const info = await store.importRootfs(await makeTar('leased'), 'app:1');
+    await store.importRootfs(await makeTar('leased'), 'app:2');
+    assert.equal(await store.leaseImage('ctr-1', 'app:1'), info.id);
+    await assert.rejects(store.leaseImage('ctr-2', 'nope'), RuntimeNotFoundError);
+    await assert.rejects(store.leaseImage('../x', 'app:1'), /invalid image lease holder/);
+
+    await store.removeImage('app:1'); // still tagged app:2: just an untag
+    const other = new LocalImageStore({ root }); // e.g. `podbay image rm` in another process
+    await assert.rejects(other.removeImage('app:2'), (e: unknown) => {
+      assert.ok(e instanceof ImageInUseError);
+      assert.deepEqual(e.holders, ['ctr-1']);
+      assert.match(e.message, /^image sha256:[0-9a-f]{64} is in use by ctr-1$/);
+      return true;
+    });
+    assert.deepEqual((await other.imageStatus('app:2'))?.repoTags, ['docker.io/library/app:2']);
+    await assert.rejects(other.removeImage(info.id), ImageInUseError);
+
+    await store.releaseImage('ctr-1');
+    await store.releaseImage('ctr-1');
+    await other.removeImage('app:2');
+    assert.equal(await store.imageStatus(info.id), undefined);
+    assert.deepEqual(await readdir(join(root, 'layers')), []);
+    assert.deepEqual(await readdir(join(root, 'leases')), []);
+  });
+
+  test('concurrent imports through two store instances all land in the index', async () => {
+    const root = join(work, 'store-concurrent');
+    const a = new LocalImageStore({ root });
+    const b = new LocalImageStore({ root });
+    const tars = await Promise.all([0, 1, 2, 3, 4, 5].map((i) => makeTar(`c${i}`)));
+    await Promise.all(tars.map((t, i) => (i % 2 ? a : b).importRootfs(t, `img${i}`)));
+    const names = (await a.listImages()).flatMap((i) => i.repoTags).sort();
+    assert.deepEqual(
+      names,
+      [0, 1, 2, 3, 4, 5].map((i) => `docker.io/library/img${i}:latest`),
+    );
+    await Promise.all([0, 1, 2, 3, 4, 5].map((i) => (i % 2 ? b : a).removeImage(`img${i}`)));
+    assert.deepEqual(await b.listImages(), []);
+    assert.deepEqual(await readdir(join(root, 'layers')), []);
+  });
+});
