@@ -12,6 +12,7 @@ import { extractRootfsTar } from './local-import.ts';
 import { LocalImageStore } from './local-image-store.ts';
 
 const isRoot = process.getuid?.() === 0;
+const hasSetcap = isRoot && existsSync('/usr/sbin/setcap') && existsSync('/usr/sbin/getcap');
 let work: string;
 
 before(async () => {
@@ -58,6 +59,43 @@ describe('importRootfs', () => {
       const st = lstatSync(join(dir!, 'srv/data/log'));
       assert.deepEqual([st.uid, st.gid], [33, 4]);
     }
+  });
+
+  test(
+    'file capabilities survive the import',
+    { skip: !hasSetcap && 'needs root and setcap' },
+    async () => {
+      const src = join(work, 'caps');
+      await mkdir(src, { recursive: true });
+      await writeFile(join(src, 'ping'), 'binary');
+      execFileSync('setcap', ['cap_net_raw+ep', join(src, 'ping')]);
+      const tar = join(work, 'caps.tar');
+      execFileSync('tar', [
+        '--xattrs',
+        '--xattrs-include=security.capability',
+        '-C',
+        src,
+        '-cf',
+        tar,
+        '.',
+      ]);
+      const store = new LocalImageStore({ root: join(work, 'store-caps') });
+      await store.importRootfs(tar, 'caps');
+      const [dir] = await store.lowerDirs('caps');
+      assert.match(execFileSync('getcap', [join(dir!, 'ping')]).toString(), /cap_net_raw[=+]ep/);
+    },
+  );
+
+  test('an aborted import stops and leaves nothing', async () => {
+    const tar = await buildBusyboxRootfs({ cacheDir: join(work, 'bb-cache') });
+    const root = join(work, 'store-abort');
+    const store = new LocalImageStore({ root });
+    const ac = new AbortController();
+    const p = store.importRootfs(tar, 'aborted', {}, ac.signal);
+    ac.abort(new Error('user interrupt'));
+    await assert.rejects(p, /user interrupt/);
+    assert.deepEqual(await readdir(join(root, 'tmp')), []);
+    assert.deepEqual(await readdir(join(root, 'layers')), []);
   });
 
   test('bytes after the end-of-archive marker still count in the diff_id', async () => {

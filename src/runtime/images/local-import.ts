@@ -1,7 +1,8 @@
 /**
  * Importing a flat rootfs tarball (plain or gzip, detected by its magic bytes) as a one-layer
  * image. The tar is streamed once: every uncompressed byte goes through sha256 (the layer's
- * diff_id) and into GNU tar, which extracts it as root keeping numeric owners and modes. GNU tar
+ * diff_id) and into GNU tar, which extracts it as root keeping numeric owners, modes and file
+ * capabilities. GNU tar
  * refuses members whose names contain `..` (and the import then fails), strips leading `/`, and
  * creates symlinks only after the other members, so nothing lands outside the layer directory.
  */
@@ -81,7 +82,10 @@ export async function extractRootfsTar(
     source = gunzip;
   }
 
-  const argv = ['-x', '--numeric-owner', '--same-permissions', '-f', '-', '-C', dir];
+  signal?.throwIfAborted();
+  // File capabilities (e.g. ping's cap_net_raw) are the one kind of xattr a rootfs needs.
+  const argv = ['-x', '--numeric-owner', '--same-permissions', '--xattrs'];
+  argv.push('--xattrs-include=security.capability', '-f', '-', '-C', dir);
   const child = spawn('tar', argv, {
     stdio: ['pipe', 'ignore', 'pipe'],
     ...(signal ? { signal } : {}),
@@ -123,6 +127,7 @@ export async function extractRootfsTar(
   }
   child.stdin.end();
   await exited;
+  signal?.throwIfAborted();
   if (spawnError) throw new Error(`cannot run tar: ${spawnError.message}`, { cause: spawnError });
   if (exitCode !== 0) {
     throw new Error(
