@@ -77,6 +77,7 @@ test('invalid paths are refused', async () => {
   assert.match(invalidPath('/etc/passwd')!, /must be relative path/);
   assert.match(invalidPath('a/../../b')!, /must not contain '\.\.'/);
   assert.match(invalidPath('..data')!, /must not start with '\.\.'/);
+  assert.match(invalidPath('./')!, /must not be '\.'/);
   assert.equal(invalidPath('a/b.c'), undefined);
   const dir = await freshDir();
   await assert.rejects(writeAtomically(dir, new Map([['../x', file('x')]])), /must not contain/);

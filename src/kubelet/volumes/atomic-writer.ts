@@ -40,6 +40,7 @@ export function invalidPath(p: string): string | undefined {
   if (p.length > 4096) return `invalid path: must be less than or equal to 4096 characters`;
   if (posix.isAbsolute(p)) return `invalid path: must be relative path: ${p}`;
   const parts = p.split('/');
+  if (posix.normalize(p).replace(/\/+$/, '') === '.') return `invalid path: must not be '.': ${p}`;
   if (parts.some((s) => s === '..')) return `invalid path: must not contain '..': ${p}`;
   if (parts[0]!.startsWith('..')) return `invalid path: must not start with '..': ${p}`;
   return undefined;

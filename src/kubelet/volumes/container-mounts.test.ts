@@ -129,6 +129,14 @@ test('subPath errors: absolute, backsteps, symlink escapes, unknown volume', asy
     await err({ name: 'ghost', mountPath: '/m' }),
     'cannot find volume "ghost" to mount into container "app"',
   );
+  const pvc = f.pod({ volumes: [{ name: 'claim', persistentVolumeClaim: { claimName: 'c' } }] });
+  await assert.rejects(
+    f.vm.mountsFor(pvc, withMounts(pvc, [{ name: 'claim', mountPath: '/c' }]), {}),
+    {
+      name: 'CreateContainerConfigError',
+      message: /persistentVolumeClaim volumes are not supported/,
+    },
+  );
   const ok = await f.vm.mountsFor(
     pod,
     withMounts(pod, [{ name: 'work', mountPath: '/m', subPath: 'inside/deeper' }]),

@@ -205,7 +205,17 @@ test(
     const fs = await statfs(cache);
     assert.equal(fs.blocks * fs.bsize, 2 * 1024 * 1024);
     assert.equal((await mode(cache)) & 0o777, 0o777);
-    assert.equal((await mountAt(dirOf(pod, 'empty-dir', 'ram')))?.fsType, 'tmpfs');
+    const ram = dirOf(pod, 'empty-dir', 'ram');
+    assert.equal((await mountAt(ram))?.fsType, 'tmpfs');
+    const ramFs = await statfs(ram);
+    assert.equal(ramFs.blocks * ramFs.bsize, 2 ** 30, 'no sizeLimit, no pod limit: node memory');
+    const limited = f.pod({
+      volumes: [{ name: 'ram', emptyDir: { medium: 'Memory' } }],
+      containers: [{ name: 'app', resources: { limits: { memory: '4Mi' } } }],
+    });
+    await f.vm.setUpPod(limited);
+    const lfs = await statfs(dirOf(limited, 'empty-dir', 'ram'));
+    assert.equal(lfs.blocks * lfs.bsize, 4 * 2 ** 20, 'the pod memory limit');
     assert.deepEqual(await f.vm.mountsFor(pod, pod.spec.containers[0]!, {}), [
       { containerPath: '/cache', hostPath: cache, readOnly: false },
       { containerPath: '/s', hostPath: scratch, readOnly: true },

@@ -8,9 +8,10 @@
  */
 import { chmod, mkdir, realpath, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Container, Pod, Volume } from '../../k8s/types/pod.ts';
+import type { Container, IntOrString, Pod, Volume } from '../../k8s/types/pod.ts';
 import type { Logger } from '../../lib/log.ts';
 import type { Mount } from '../../runtime/container-runtime.ts';
+import { CreateContainerConfigError } from '../container-env.ts';
 import { resources, type KubeClient } from '../../client/kube-client.ts';
 import { writeAtomically, type Payload } from './atomic-writer.ts';
 import { keysVolumePayload } from './config-volumes.ts';
@@ -19,7 +20,7 @@ import { downwardPayload, hostCapacity, type NodeCapacity } from './downward-api
 import { setUpHostPath } from './host-path.ts';
 import { mountAt, mountTmpfs, unmountAllUnder } from './mounts.ts';
 import { projectedPayload, type ProjectionContext } from './projected.ts';
-import { parseQuantity } from './quantity.ts';
+import { memoryVolumeSize } from './memory-size.ts';
 import { selfSignedToken, serviceAccountOf, TokenCache, type TokenFetcher } from './sa-token.ts';
 import { SetUpError, VolumeError } from './volume-error.ts';
 
@@ -32,10 +33,17 @@ export interface VolumeManagerDeps {
   podsDir: string;
   log: Logger;
   /** Issues service-account tokens; without it podbay signs its own (see sa-token.ts). */
-  serviceAccountToken?: TokenFetcher;
+  serviceAccountToken?: (
+    pod: Pod,
+    audience?: string,
+    expirationSeconds?: number,
+  ) => Promise<string>;
   /** PEM for `ca.crt`; without it the namespace's `kube-root-ca.crt` ConfigMap is read. */
   caCert?: () => Promise<string>;
-  /** Defaults for unset limits in downward-API resource values (default: this machine). */
+  /**
+   * The node's allocatable resources: unset limits in downward-API values, and the largest tmpfs
+   * (default: this machine's CPUs and memory).
+   */
   nodeCapacity?: NodeCapacity;
   /** Mount tmpfs for secret/downwardAPI/projected volumes (default: when running as root). */
   memoryBacked?: boolean;
@@ -164,9 +172,7 @@ export class VolumeManager {
       case 'emptyDir': {
         const ed = v.emptyDir ?? {};
         if (ed.medium === 'Memory') {
-          const size =
-            ed.sizeLimit !== undefined ? Math.ceil(parseQuantity(ed.sizeLimit)) : undefined;
-          await this.#tmpfs(dir, size, true);
+          await this.#tmpfs(dir, pod, ed.sizeLimit, true);
         } else if (ed.medium) {
           throw new SetUpError(`emptyDir medium ${String(ed.medium)} is not supported on podbay`);
         }
@@ -186,7 +192,7 @@ export class VolumeManager {
       }
       case 'secret': {
         const s = v.secret!;
-        await this.#tmpfs(dir);
+        await this.#tmpfs(dir, pod);
         const src = {
           kind: 'secret',
           name: s.secretName ?? '',
@@ -198,13 +204,13 @@ export class VolumeManager {
       }
       case 'downwardAPI': {
         const d = v.downwardAPI!;
-        await this.#tmpfs(dir);
+        await this.#tmpfs(dir, pod);
         payload = downwardPayload(pod, d.items ?? [], d.defaultMode ?? 0o644, this.#node);
         break;
       }
       case 'projected': {
         const p = v.projected!;
-        await this.#tmpfs(dir);
+        await this.#tmpfs(dir, pod);
         const ctx: ProjectionContext = {
           client: this.#d.client,
           tokens: this.#tokens,
@@ -224,8 +230,11 @@ export class VolumeManager {
     }
   }
 
-  /** Mounts a tmpfs on `dir` unless one is there; without root, only `required` ones fail. */
-  async #tmpfs(dir: string, sizeBytes?: number, required = false): Promise<void> {
+  /**
+   * Mounts a tmpfs on `dir` (sized by memory-size.ts) unless one is there; without root, only
+   * `required` ones fail.
+   */
+  async #tmpfs(dir: string, pod: Pod, sizeLimit?: IntOrString, required = false): Promise<void> {
     if (!this.#memoryBacked) {
       if (required)
         throw new SetUpError('a memory-backed emptyDir needs a tmpfs mount, which needs root');
@@ -233,7 +242,7 @@ export class VolumeManager {
     }
     const real = await realpath(dir);
     if ((await mountAt(real))?.fsType === 'tmpfs') return;
-    await mountTmpfs(real, sizeBytes);
+    await mountTmpfs(real, memoryVolumeSize(pod, this.#node.memory, sizeLimit));
     await worldWritable(dir);
   }
 
@@ -245,7 +254,12 @@ export class VolumeManager {
       container,
       env,
       (v) => {
-        const p = pluginOf(v);
+        let p: Plugin;
+        try {
+          p = pluginOf(v);
+        } catch (err: unknown) {
+          throw new CreateContainerConfigError(err instanceof Error ? err.message : String(err));
+        }
         return {
           hostPath: this.volumePath(uid, v),
           readOnly: p !== 'emptyDir' && p !== 'hostPath',
