@@ -48,6 +48,7 @@ describe('RegistryPuller against an in-process registry', () => {
   });
   beforeEach(() => {
     reg.auth = 'none';
+    reg.truncateOnce.clear();
     reg.corrupt.clear();
     reg.faults.length = 0;
     reg.requests.length = 0;
@@ -167,6 +168,61 @@ describe('RegistryPuller against an in-process registry', () => {
       puller().pull(ref, [], sink()),
       /rpc error: code = Unknown desc = failed to pull and unpack image ".*": failed to resolve reference ".*": unexpected status from HEAD request to http:\/\/.*: 500 Internal Server Error$/,
     );
+  });
+
+  it('retries a layer whose connection is reset mid-stream', async () => {
+    const s = sink();
+    reg.truncateOnce.add(amd.layers[0]?.digest ?? '');
+    await puller().pull(`${reg.host}/library/busybox:amd-only`, [], s);
+    const l0 = amd.layers[0]?.diffId ?? '';
+    assert.equal(readFileSync(join(s.layerPath(l0), 'bin/hello'), 'utf8'), 'amd64 hello');
+    const gets = reg.requests.filter(
+      (r) => r === `GET /v2/library/busybox/blobs/${amd.layers[0]?.digest ?? ''}`,
+    );
+    assert.equal(gets.length, 2);
+    assert.ok(!s.entries().some((e) => e.startsWith('.tmp-')));
+  });
+
+  it('reads Docker schema2 manifest lists and manifests', async () => {
+    const toDocker = (b: Buffer, from: string, to: string): Buffer =>
+      Buffer.from(b.toString().replaceAll(from, to));
+    const manifest = toDocker(
+      toDocker(amd.manifest, MEDIA.ociManifest, MEDIA.dockerManifest),
+      MEDIA.ociLayerGzip,
+      MEDIA.dockerLayerGzip,
+    );
+    const mDigest = reg.putManifest('library/docker', 'x', manifest, MEDIA.dockerManifest);
+    const list = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: MEDIA.dockerList,
+        manifests: [
+          {
+            mediaType: MEDIA.dockerManifest,
+            digest: mDigest,
+            size: manifest.length,
+            platform: { os: 'linux', architecture: 'amd64' },
+          },
+        ],
+      }),
+    );
+    const listDigest = reg.putManifest('library/docker', 'v2', list, MEDIA.dockerList);
+    reg.blobs.set(`sha256:${createHash('sha256').update(amd.config).digest('hex')}`, amd.config);
+    const info = await puller().pull(`${reg.host}/library/docker:v2`, [], sink());
+    assert.deepEqual(info.repoDigests, [`${reg.host}/library/docker@${listDigest}`]);
+  });
+
+  it('stops when aborted', async () => {
+    const ac = new AbortController();
+    reg.faults.push({ match: /^HEAD .*manifests/, status: 503 });
+    const p = new RegistryPuller({ backoffMs: 10_000 }).pull(
+      `${reg.host}/library/busybox:amd-only`,
+      [],
+      sink(),
+      ac.signal,
+    );
+    setTimeout(() => ac.abort(), 50);
+    await assert.rejects(p, /code = Canceled/);
   });
 
   it('fails on a corrupted blob and leaves nothing in the sink', async () => {

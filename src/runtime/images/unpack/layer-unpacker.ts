@@ -323,6 +323,8 @@ export async function unpackLayer(
 ): Promise<UnpackResult> {
   const root = resolve(dir);
   if (!lstatSync(root).isDirectory()) throw new Error(`unpack target ${root} is not a directory`);
+  // The layer root is the store's: 0755 whatever the tar's own `./` entry (skipped) says.
+  chmodSync(root, 0o755);
   const { stream: plain } = await decompressed(stream, opts.signal);
   const hash = createHash('sha256');
   let size = 0;

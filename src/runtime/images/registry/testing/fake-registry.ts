@@ -93,6 +93,8 @@ export class FakeRegistry {
   readonly requests: string[] = [];
   /** Blob digests served with one byte flipped. */
   readonly corrupt = new Set<string>();
+  /** Blob digests whose next GET sends half the body, then resets the connection. */
+  readonly truncateOnce = new Set<string>();
   /** Next requests whose `METHOD path` matches get this status instead. */
   readonly faults: Array<{ match: RegExp; status: number }> = [];
   auth: 'none' | 'bearer' | 'basic' = 'none';
@@ -192,6 +194,10 @@ export class FakeRegistry {
       body[body.length - 1] = (body[body.length - 1] ?? 0) ^ 0xff;
     }
     res.writeHead(200, { 'Content-Length': String(body.length) });
+    if (method !== 'HEAD' && this.truncateOnce.delete(ref)) {
+      res.write(body.subarray(0, body.length >> 1), () => setTimeout(() => res.destroy(), 20));
+      return;
+    }
     res.end(method === 'HEAD' ? undefined : body);
   }
 
