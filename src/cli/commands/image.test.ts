@@ -79,6 +79,7 @@ describe('podbay image', () => {
     });
 
     assert.equal((await podbay('image', 'import', tar, 'second', '--data-dir', dataDir)).code, 0);
+    assert.ok(await store.imageStatus('second'), 'a running store sees another process import');
     const ls = await podbay('image', 'ls', '--data-dir', dataDir);
     assert.equal(ls.code, 0, ls.stderr);
     const lines = ls.stdout.trimEnd().split('\n');
