@@ -1,13 +1,16 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { open, readdir, readFile, readlink, stat, statfs } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, readlink, stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import type { Pod } from '../../k8s/types/pod.ts';
 import { mountAt } from './mounts.ts';
 import { isRoot, volumeFixture, type VolumeFixture } from './testing/volume-fixture.ts';
 import { VolumeError } from './volume-manager.ts';
 
-const noRoot = isRoot ? false : 'needs root for tmpfs mounts';
+const run = promisify(execFile);
+const noRoot = isRoot ? false : 'needs root to mount (tmpfs, bind)';
 let f: VolumeFixture;
 before(async () => (f = await volumeFixture({ memoryBacked: isRoot })));
 after(() => f.close());
@@ -154,6 +157,26 @@ test('re-running setUpPod updates contents atomically: ..data swapped, removed k
     await held.close();
   }
 });
+
+test(
+  'a bind mount of the volume directory (as a container gets) sees updates',
+  { skip: noRoot },
+  async () => {
+    await f.configMap('bound', { k: 'v1' });
+    const pod = f.pod({ volumes: [{ name: 'b', configMap: { name: 'bound' } }] });
+    await f.vm.setUpPod(pod);
+    const target = join(f.podsDir, 'bind-target');
+    await mkdir(target);
+    await run('mount', ['--bind', dirOf(pod, 'configmap', 'b'), target]);
+    try {
+      await f.configMap('bound', { k: 'v2' });
+      await f.vm.setUpPod(pod);
+      assert.equal(await readFile(join(target, 'k'), 'utf8'), 'v2');
+    } finally {
+      await run('umount', [target]);
+    }
+  },
+);
 
 test('secret: decoded data on a tmpfs, defaultMode and item modes', { skip: noRoot }, async () => {
   await f.secret('db', { password: 's3cr3t', user: 'admin' });

@@ -116,6 +116,9 @@ export class VolumeManager {
   volumePath(podUid: string, v: Volume): string {
     const p = pluginOf(v);
     if (p === 'hostPath') return v.hostPath!.path;
+    if (!/^[^/]+$/.test(v.name) || v.name === '.' || v.name === '..') {
+      throw new SetUpError(`invalid volume name ${JSON.stringify(v.name)}`);
+    }
     return join(this.#d.podsDir, podUid, 'volumes', pluginDir[p], v.name);
   }
 
@@ -149,7 +152,7 @@ export class VolumeManager {
           if (signal?.aborted) throw err;
           const detail = err instanceof Error ? err.message : String(err);
           const e = new VolumeError(v.name, detail, { cause: err });
-          this.#d.log.warn('Volume set-up failed', {
+          this.#d.log.debug('Volume set-up failed', {
             pod: pod.metadata.name,
             volume: v.name,
             err: detail,
