@@ -205,6 +205,40 @@ describe('unpackLayer', () => {
     },
   );
 
+  it('keeps binary xattrs from pax headers byte for byte', async (t) => {
+    const src = join(work, 'xattr-src');
+    mkdirSync(join(src, 'd'), { recursive: true });
+    writeFileSync(join(src, 'plain'), 'p');
+    writeFileSync(join(src, 'd', 'n'.repeat(120)), 'long name');
+    writeFileSync(join(src, 'caps'), 'c');
+    const set = spawnSync('setfattr', ['-n', 'user.bin', '-v', '0xff00fe80c3', join(src, 'caps')]);
+    if (set.status !== 0) {
+      t.skip('setfattr/user xattrs unavailable');
+      return;
+    }
+    spawnSync('setfattr', ['-n', 'user.other', '-v', '0x01', join(src, 'd', 'n'.repeat(120))]);
+    const tarFile = join(work, 'xattr.tar');
+    const r = spawnSync('tar', [
+      '--format=pax',
+      '--xattrs',
+      '--xattrs-include=user.*',
+      '--sort=name',
+      '-C',
+      src,
+      '-cf',
+      tarFile,
+      '.',
+    ]);
+    assert.equal(r.status, 0, r.stderr.toString());
+    const dir = fresh();
+    await unpackLayer(Readable.from([readFileSync(tarFile)]), dir);
+    assert.equal((await getXattr(join(dir, 'caps'), 'user.bin'))?.toString('hex'), 'ff00fe80c3');
+    const long = join(dir, 'd', 'n'.repeat(120));
+    assert.equal((await getXattr(long, 'user.other'))?.toString('hex'), '01');
+    assert.equal(readFileSync(long, 'utf8'), 'long name');
+    assert.equal(await getXattr(join(dir, 'plain'), 'user.bin'), undefined);
+  });
+
   it('streams a big file without buffering it whole', async () => {
     const size = 48 * 1024 * 1024;
     const block = Buffer.alloc(1024 * 1024, 7);

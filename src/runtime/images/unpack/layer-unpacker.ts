@@ -22,6 +22,7 @@ import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as tar from 'tar-stream';
 import { decompressed } from './decompress.ts';
+import { PaxXattrScanner } from './pax-xattrs.ts';
 import { makeNode, setXattr } from './special-files.ts';
 
 /** Options for {@link unpackLayer}. */
@@ -85,6 +86,7 @@ class LayerWriter {
   constructor(
     private readonly root: string,
     private readonly opts: UnpackOptions,
+    private readonly scanner: PaxXattrScanner,
   ) {
     this.chown = opts.preserveOwner ?? this.isRoot;
   }
@@ -158,13 +160,12 @@ class LayerWriter {
     return h.mtime ?? new Date(0);
   }
 
-  private async xattrs(abs: string, h: Header): Promise<void> {
-    for (const [key, value] of Object.entries(h.pax ?? {})) {
-      if (key.startsWith('SCHILY.xattr.')) {
-        // tar-stream decodes pax values as UTF-8: binary values may not survive (noted limitation).
-        await setXattr(abs, key.slice('SCHILY.xattr.'.length), Buffer.from(value, 'utf8'));
-      }
+  /** Sets the entry's pax xattrs, read as raw bytes by the scanner (tar-stream's are UTF-8). */
+  private async xattrs(abs: string): Promise<void> {
+    for (const [name, value] of this.scanner.byEntry.get(this.entries) ?? []) {
+      await setXattr(abs, name, value);
     }
+    this.scanner.byEntry.delete(this.entries);
   }
 
   private skip(path: string, reason: string): void {
@@ -195,7 +196,7 @@ class LayerWriter {
       if (existing === undefined || !existing.isDirectory()) mkdirSync(abs, 0o700);
       this.realDirs.add(rel);
       this.attrs(abs, h, 'dir');
-      await this.xattrs(abs, h);
+      await this.xattrs(abs);
       return;
     }
     if (existing !== undefined) this.remove(rel, abs, existing);
@@ -246,7 +247,7 @@ class LayerWriter {
           `layer entry ${rel}: unsupported tar entry type ${String(type)}`,
         );
     }
-    await this.xattrs(abs, h);
+    await this.xattrs(abs);
   }
 
   private async writeFile(abs: string, entry: Entry, h: Header): Promise<void> {
@@ -328,6 +329,7 @@ export async function unpackLayer(
   const { stream: plain } = await decompressed(stream, opts.signal);
   const hash = createHash('sha256');
   let size = 0;
+  const scanner = new PaxXattrScanner();
   const hasher = new Transform({
     transform(chunk: Buffer, _enc, cb) {
       hash.update(chunk);
@@ -336,9 +338,15 @@ export async function unpackLayer(
     },
   });
   const extract = tar.extract();
-  const piping = pipeline(plain, hasher, extract, opts.signal ? { signal: opts.signal } : {});
+  const piping = pipeline(
+    plain,
+    hasher,
+    scanner,
+    extract,
+    opts.signal ? { signal: opts.signal } : {},
+  );
   piping.catch(() => undefined);
-  const writer = new LayerWriter(root, opts);
+  const writer = new LayerWriter(root, opts, scanner);
   try {
     for await (const entry of extract) await writer.apply(entry);
     await piping;
