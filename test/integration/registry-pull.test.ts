@@ -3,15 +3,26 @@
 // into a directory sink, layers skipped on a second pull, a missing tag worded as containerd
 // does, a docker.io mirror, and a private (htpasswd) registry with and without credentials.
 import assert from 'node:assert/strict';
-import { lstatSync, mkdtempSync, readlinkSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { credentialsFor, RegistryPuller } from '../../src/runtime/images/registry/index.ts';
 import { DirLayerSink } from '../../src/runtime/images/registry/testing/dir-layer-sink.ts';
+import { pushImage, type BlobSource } from '../../scripts/images/oci-push.ts';
+import { tarOf } from '../../src/runtime/images/registry/testing/fake-registry.ts';
 import { registrySkipReason, startTestRegistry, type TestRegistry } from '../support/registry.ts';
 
 const skip = registrySkipReason({ auth: true });
+
+const sha = (b: Buffer): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+function layerBlob(tar: Buffer): BlobSource & { diffId: string } {
+  const bytes = gzipSync(tar);
+  return { bytes, digest: sha(bytes), size: bytes.length, diffId: sha(tar) };
+}
 
 describe('registry pull (docker-registry on loopback)', { skip }, () => {
   let pub: TestRegistry | undefined;
@@ -73,6 +84,59 @@ describe('registry pull (docker-registry on loopback)', { skip }, () => {
     assert.deepEqual(info.repoTags, ['docker.io/library/busybox:latest']);
     assert.deepEqual(info.repoDigests, [`docker.io/library/busybox@${digest}`]);
   });
+
+  it(
+    'converts whiteouts so an overlay mount of the pulled layers hides deleted files',
+    { skip: process.getuid?.() !== 0 && 'needs root (mknod, trusted xattrs, mount)' },
+    async () => {
+      const base = await tarOf({
+        'data/': '',
+        'data/keep.txt': 'keep',
+        'data/remove-me.txt': 'gone',
+        'www/': '',
+        'www/old.html': 'old',
+      });
+      const top = await tarOf({
+        'data/.wh.remove-me.txt': '',
+        'www/': '',
+        'www/.wh..wh..opq': '',
+        'www/new.html': 'new',
+      });
+      const layers = [base, top].map((t) => layerBlob(t));
+      const config = Buffer.from(
+        JSON.stringify({
+          architecture: 'amd64',
+          os: 'linux',
+          rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) },
+        }),
+      );
+      await pushImage(
+        { url: pub?.url ?? '' },
+        'test/whiteout',
+        ['v1'],
+        [{ architecture: 'amd64', config, layers }],
+      );
+      const sink = new DirLayerSink(join(work, 'wh'));
+      await new RegistryPuller().pull(`${pub?.host ?? ''}/test/whiteout:v1`, [], sink);
+      const [lower, upper] = layers.map((l) => sink.layerPath(l.diffId));
+      const merged = join(work, 'wh-merged');
+      mkdirSync(merged);
+      execFileSync('mount', [
+        '-t',
+        'overlay',
+        'overlay',
+        '-o',
+        `ro,lowerdir=${upper ?? ''}:${lower ?? ''}`,
+        merged,
+      ]);
+      try {
+        assert.deepEqual(readdirSync(join(merged, 'data')).sort(), ['keep.txt']);
+        assert.deepEqual(readdirSync(join(merged, 'www')).sort(), ['new.html']);
+      } finally {
+        execFileSync('umount', [merged]);
+      }
+    },
+  );
 
   it('pulls from a private registry with imagePullSecrets credentials, not without', async () => {
     const host = priv?.host ?? '';
