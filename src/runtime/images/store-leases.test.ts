@@ -30,8 +30,9 @@ describe('image leases', () => {
   test('a leased image can be untagged but not deleted until released', async () => {
     const root = join(work, 'store-lease');
     const store = new LocalImageStore({ root });
-    const info = await store.importRootfs(await makeTar('leased'), 'app:1');
-    await store.importRootfs(await makeTar('leased'), 'app:2');
+    const tar = await makeTar('leased');
+    const info = await store.importRootfs(tar, 'app:1');
+    assert.equal((await store.importRootfs(tar, 'app:2')).id, info.id);
     assert.equal(await store.leaseImage('ctr-1', 'app:1'), info.id);
     await assert.rejects(store.leaseImage('ctr-2', 'nope'), RuntimeNotFoundError);
     await assert.rejects(store.leaseImage('../x', 'app:1'), /invalid image lease holder/);
