@@ -1,5 +1,9 @@
 /** The registry puller's public surface. */
-export { RegistryPuller, type RegistryPullerOptions } from './registry-puller.ts';
+export {
+  RegistryPuller,
+  type PullProgress,
+  type RegistryPullerOptions,
+} from './registry-puller.ts';
 export type { LayerSink, Platform, RegistriesConfig, RegistryHostConfig } from './types.ts';
 export {
   credentialsFor,

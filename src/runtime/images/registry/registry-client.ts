@@ -237,6 +237,8 @@ export class RegistryClient {
   async headManifest(reference: string, refName: string): Promise<string | undefined> {
     const res = await this.request('HEAD', `manifests/${reference}`, { Accept: MANIFEST_ACCEPT });
     if (res.status === 404) throw new RegistryError(`${refName}: not found`, 'NotFound');
+    // Registries without HEAD support: resolve with GET instead.
+    if (res.status === 405 || res.status === 501) return undefined;
     if (!res.ok) throw statusError('HEAD', this.url(`manifests/${reference}`), res);
     const d = res.headers.get('docker-content-digest') ?? undefined;
     return d !== undefined && /^sha256:[a-f0-9]{64}$/.test(d) ? d : undefined;

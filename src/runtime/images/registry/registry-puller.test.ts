@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { ImagePullError } from '../../container-runtime.ts';
 import { MEDIA } from './manifests.ts';
-import { RegistryPuller } from './registry-puller.ts';
+import { RegistryPuller, type PullProgress } from './registry-puller.ts';
 import { DirLayerSink } from './testing/dir-layer-sink.ts';
 import {
   buildImage,
@@ -61,7 +61,12 @@ describe('RegistryPuller against an in-process registry', () => {
   it('pulls an index: picks linux/amd64, verifies and unpacks layers, records digests', async () => {
     const s = sink();
     const ref = `${reg.host}/library/busybox:1.36`;
-    const info = await puller().pull(ref, [], s);
+    const events: PullProgress[] = [];
+    const info = await new RegistryPuller({ onProgress: (e) => events.push(e) }).pull(ref, [], s);
+    assert.equal(events[0]?.type, 'resolved');
+    assert.equal(events.filter((e) => e.type === 'layer-done').length, 2);
+    const last = events.filter((e) => e.type === 'layer-bytes').at(-1);
+    assert.ok(last?.type === 'layer-bytes' && last.received === last.total);
     assert.deepEqual(info.repoTags, [ref]);
     assert.deepEqual(info.repoDigests, [`${reg.host}/library/busybox@${indexDigest}`]);
     const l0 = amd.layers[0]?.diffId ?? '';

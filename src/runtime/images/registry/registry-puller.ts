@@ -1,5 +1,6 @@
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { Transform } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ImageInfo, PullAuth } from '../../container-runtime.ts';
 import { ImagePullError } from '../../container-runtime.ts';
@@ -16,6 +17,17 @@ import {
 } from './manifests.ts';
 import { RegistryClient, type ClientSettings, type TokenCache } from './registry-client.ts';
 import type { LayerSink, Platform, RegistriesConfig } from './types.ts';
+
+/** Progress of one pull, for progress bars (`ref` as given to `pull`). */
+export type PullProgress =
+  | {
+      type: 'resolved';
+      ref: string;
+      digest: string;
+      layers: Array<{ digest: string; size: number; present: boolean }>;
+    }
+  | { type: 'layer-bytes'; ref: string; digest: string; received: number; total: number }
+  | { type: 'layer-done'; ref: string; digest: string };
 
 /** Options for {@link RegistryPuller}. */
 export interface RegistryPullerOptions {
@@ -34,6 +46,8 @@ export interface RegistryPullerOptions {
   /** Passed to the unpacker (e.g. `user.overlay.opaque` for rootless overlays). */
   unpack?: Pick<UnpackOptions, 'opaqueXattr' | 'preserveOwner' | 'onSkip'>;
   fetch?: typeof fetch;
+  /** Told about resolved manifests and layer download progress. */
+  onProgress?: (event: PullProgress) => void;
 }
 
 const COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
@@ -141,7 +155,17 @@ export class RegistryPuller {
         manifest.config.mediaType,
       );
       const diffIds = this.diffIds(configBytes, manifest.layers.length);
-      await this.layers(client, manifest.layers, diffIds, store, signal);
+      this.opts.onProgress?.({
+        type: 'resolved',
+        ref,
+        digest,
+        layers: manifest.layers.map((l, i) => ({
+          digest: l.digest,
+          size: l.size,
+          present: store.hasLayer(diffIds[i] ?? ''),
+        })),
+      });
+      await this.layers(ref, client, manifest.layers, diffIds, store, signal);
       const tags = parsed.tag !== undefined ? [`${repo}:${parsed.tag}`] : [];
       return await store.putImage(configBytes, tags, [`${repo}@${digest}`]);
     } catch (e) {
@@ -203,6 +227,7 @@ export class RegistryPuller {
   }
 
   private async layers(
+    ref: string,
     client: RegistryClient,
     layers: Descriptor[],
     diffIds: string[],
@@ -218,7 +243,8 @@ export class RegistryPuller {
         const diffId = diffIds[i];
         if (desc === undefined || diffId === undefined || store.hasLayer(diffId)) continue;
         try {
-          await store.putLayer(diffId, (dir) => this.fill(client, desc, diffId, dir, signal));
+          await store.putLayer(diffId, (dir) => this.fill(ref, client, desc, diffId, dir, signal));
+          this.opts.onProgress?.({ type: 'layer-done', ref, digest: desc.digest });
         } catch (e) {
           failed = true;
           throw e;
@@ -232,6 +258,7 @@ export class RegistryPuller {
   }
 
   private async fill(
+    ref: string,
     client: RegistryClient,
     desc: Descriptor,
     diffId: string,
@@ -241,7 +268,26 @@ export class RegistryPuller {
     const attempts = this.opts.attempts ?? 3;
     for (let attempt = 1; ; attempt++) {
       try {
-        const blob = await client.getBlob(desc.digest, desc.size, desc.mediaType, 'layer');
+        let blob = await client.getBlob(desc.digest, desc.size, desc.mediaType, 'layer');
+        const progress = this.opts.onProgress;
+        if (progress !== undefined) {
+          let received = 0;
+          const counter = new Transform({
+            transform(c: Buffer, _e, cb) {
+              received += c.length;
+              progress({
+                type: 'layer-bytes',
+                ref,
+                digest: desc.digest,
+                received,
+                total: desc.size,
+              });
+              cb(null, c);
+            },
+          });
+          blob.on('error', (e) => counter.destroy(e));
+          blob = blob.pipe(counter);
+        }
         const res = await unpackLayer(blob, dir, {
           ...this.opts.unpack,
           ...(signal ? { signal } : {}),
