@@ -21,6 +21,12 @@ import { inProcessTransport } from './in-process-transport.ts';
 import { claimDataDir, releaseDataDir, writeDaemonRecord } from './pid-file.ts';
 import { startControllers } from './controllers.ts';
 import { podStreamingUpgrade, type PodStreamingBackend } from './pod-streaming.ts';
+import {
+  nodeAgentUnavailable,
+  startNodeAgent,
+  type NodeAgent,
+  type NodeNetworkOptions,
+} from './node-agent.ts';
 
 /** Options for {@link Daemon.start}. */
 export interface DaemonOptions {
@@ -31,6 +37,9 @@ export interface DaemonOptions {
   log: Logger;
   clock?: Clock;
   nodeName?: string;
+  /** Run pods for real (default: when this machine can, see nodeAgentUnavailable). */
+  nodeAgent?: boolean;
+  network?: NodeNetworkOptions;
 }
 
 /** A running daemon. */
@@ -39,6 +48,12 @@ export class Daemon {
   readonly #background: Promise<unknown>[] = [];
   #lifecycle = { stopping: false };
   #stopped = false;
+  #agent: NodeAgent | undefined;
+
+  /** The node agent, when it runs. */
+  get agent(): NodeAgent | undefined {
+    return this.#agent;
+  }
 
   private constructor(
     readonly url: string,
@@ -116,6 +131,23 @@ export class Daemon {
       daemon.#background.push(
         ...startControllers({ client, clock, log, dataDir, signal: daemon.#abort.signal }),
       );
+      const why = options.nodeAgent === false ? 'disabled by option' : nodeAgentUnavailable();
+      if (why === undefined) {
+        const agent = await startNodeAgent({
+          client,
+          clock,
+          log,
+          dataDir,
+          nodeName: options.nodeName ?? defaultNodeName(),
+          ...(options.network ? { network: options.network } : {}),
+          signal: daemon.#abort.signal,
+        });
+        daemon.#agent = agent;
+        streaming.backend = agent.backend;
+        daemon.#background.push(agent.done);
+      } else {
+        log.warn('Pods will stay Pending: the node agent is not running', { reason: why });
+      }
       writeDaemonRecord({ pid: process.pid, url, dataDir, startedAt: new Date().toISOString() });
       log.info('podbay is ready', { url, dataDir });
       return daemon;
@@ -128,14 +160,18 @@ export class Daemon {
     }
   }
 
-  /** Stops serving, stops background loops, closes the store. Containers keep running. */
-  async stop(): Promise<void> {
+  /**
+   * Stops serving, stops background loops, closes the store. Containers keep running unless
+   * `purge` is set: then every container, volume and pod network goes too (tests, `down --purge`).
+   */
+  async stop(opts: { purge?: boolean } = {}): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
     this.#abort.abort();
     this.server.closeAllConnections();
     await new Promise<void>((r) => this.server.close(() => r()));
     await Promise.allSettled(this.#background);
+    if (opts.purge) await this.#agent?.purge();
     this.#lifecycle.stopping = true;
     this.store.close();
     releaseDataDir(this.options.dataDir);

@@ -65,7 +65,10 @@ test('kubelet binds a pod, runs its init and app containers, restarts a crash, a
         () => true,
       ),
     );
-    assert.equal(runtime.byName('app')[0]!.state, 'exited');
+    // Stopped, then removed with the sandbox once the pod is gone.
+    assert.ok(runtime.calls.some((c) => c.startsWith('stopContainer')));
+    assert.ok(runtime.calls.some((c) => c.startsWith('removePodSandbox')));
+    assert.equal(runtime.byName('app').length, 0);
   } finally {
     await node.stop();
   }

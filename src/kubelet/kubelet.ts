@@ -16,6 +16,8 @@ import { CrashLoopBackoff, ImagePullBackoff } from './backoff.ts';
 import { podUidLabel } from './labels.ts';
 import { publishStatus, syncPod, type SyncDeps } from './sync-pod.ts';
 import { killPod } from './kill-pod.ts';
+import { cleanupPod, stopSandboxes, type PodVolumes } from './pod-sandbox.ts';
+import type { PodNetwork } from '../network/pod-network.ts';
 import { podGraceSeconds } from './termination-order.ts';
 import { ProbeManager } from './prober/probe-manager.ts';
 import type { ProbeDial } from './prober/run-probe.ts';
@@ -31,6 +33,13 @@ export interface KubeletOptions {
   podLogsDir: string;
   /** Connects to a pod's port (tcpSocket/httpGet probes); wired to the pod network. */
   dial?: ProbeDial;
+  network?: PodNetwork;
+  volumes?: PodVolumes;
+  /** `<data>/pods`: the kubelet's per-pod files. */
+  podsDir?: string;
+  memoryCapacity?: number;
+  /** How often orphaned sandboxes and containers are looked for (default 10 s). */
+  housekeepingMs?: number;
 }
 
 interface Worker {
@@ -73,6 +82,11 @@ export class Kubelet {
       pullBackoff: new ImagePullBackoff(),
       startErrors: new Map(),
       dial: options.dial,
+      network: options.network,
+      volumes: options.volumes,
+      podsDir: options.podsDir,
+      memoryCapacity: options.memoryCapacity,
+      podIPs: new Map(),
       probes: new ProbeManager({
         runtime: options.runtime,
         clock,
@@ -95,9 +109,25 @@ export class Kubelet {
       const pod = this.#pods.list().find((p) => p.metadata.uid === uid);
       if (pod) this.#enqueue(pod.metadata.namespace ?? '', pod.metadata.name ?? '');
     });
+    let cancelHousekeeping: (() => void) | undefined;
+    const tick = (): void => {
+      cancelHousekeeping = this.#o.clock.setTimer(this.#o.housekeepingMs ?? 10_000, () => {
+        void this.#housekeeping()
+          .catch((err: unknown) => this.#o.log.warn('Housekeeping failed', { err }))
+          .finally(() => {
+            if (!signal.aborted) tick();
+          });
+      });
+    };
+    tick();
+    void this.#pods
+      .synced()
+      .then(() => this.#housekeeping())
+      .catch(() => undefined);
     try {
       await this.#pods.run(signal);
     } finally {
+      cancelHousekeeping?.();
       unsubscribe();
       this.#deps.probes.stop();
       for (const w of this.#workers.values()) w.cancelTimer?.();
@@ -130,7 +160,11 @@ export class Kubelet {
           if (next !== undefined) this.#enqueue(namespace, name, next);
         } catch (err: unknown) {
           if (!isConflict(err) && !isNotFound(err))
-            this.#o.log.warn('Pod sync failed; will retry', { pod: key, err });
+            this.#o.log.warn('Pod sync failed; will retry', {
+              pod: key,
+              err,
+              stack: (err as Error).stack,
+            });
           this.#enqueue(namespace, name, 1000);
         }
       } while (worker.again && !this.#signal?.aborted);
@@ -154,6 +188,7 @@ export class Kubelet {
     if (pod.metadata.deletionTimestamp) {
       await killPod(pod, this.#deps, podGraceSeconds(pod));
       await publishStatus(pod, this.#deps, false, new Map(), true).catch(() => undefined);
+      await cleanupPod(pod.metadata.uid ?? '', this.#deps);
       await this.#o.client
         .delete(resources.pods, pod.metadata.namespace ?? '', pod.metadata.name ?? '', {
           gracePeriodSeconds: 0,
@@ -164,8 +199,25 @@ export class Kubelet {
         });
       return undefined;
     }
-    if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') return undefined;
+    if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') {
+      await stopSandboxes(pod.metadata.uid ?? '', this.#deps);
+      return undefined;
+    }
     return (await syncPod(pod, this.#deps)).requeueAfterMs;
+  }
+
+  /** Removes sandboxes and containers whose pod no longer exists (deleted while we were away). */
+  async #housekeeping(): Promise<void> {
+    if (this.#signal?.aborted) return;
+    const live = new Set(this.#pods.list().map((p) => p.metadata.uid ?? ''));
+    const uids = new Set<string>();
+    for (const s of await this.#o.runtime.listPodSandboxes()) uids.add(s.config.podUid);
+    for (const c of await this.#o.runtime.listContainers()) uids.add(c.labels[podUidLabel] ?? '');
+    for (const uid of uids) {
+      if (live.has(uid) || uid === '') continue;
+      this.#o.log.info('removing an orphaned pod', { uid });
+      await cleanupPod(uid, this.#deps);
+    }
   }
 
   async #bind(pod: Pod): Promise<void> {

@@ -2,15 +2,14 @@
  * One sync of one pod, the kubelet's `syncPod` in numbered steps:
  *  1. observe the runtime (sandbox, newest instance per container);
  *  2. decide (computePodActions);
- *  3. create the sandbox if needed;
+ *  3. create the sandbox and its network if needed (pod-sandbox.ts);
  *  4. kill what must stop;
- *  5. start init containers, then regular containers (back-off → image → create → start);
- *  6. publish status (containers, phase, conditions) when it changed.
- * Probes and hooks are wired in; the pod network (podIP), service-link env and FailedScheduling
- * checks are not yet.
+ *  5. set up volumes, then start init containers, then regular containers (start-container.ts);
+ *  6. publish status (containers, phase, conditions, IPs) when it changed.
+ * Service-link env vars and FailedScheduling checks are not done yet.
  */
 import { isNotFound } from '../k8s/errors.ts';
-import type { Container, Pod } from '../k8s/types/pod.ts';
+import type { Pod } from '../k8s/types/pod.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/log.ts';
 import { EventRecorder, involvedObjectOf } from '../client/event-recorder.ts';
@@ -20,20 +19,20 @@ import type {
   ContainerStatus as Instance,
   ImageService,
 } from '../runtime/container-runtime.ts';
-import { ContainerStartError, ImagePullError } from '../runtime/container-runtime.ts';
 import { CrashLoopBackoff, ImagePullBackoff } from './backoff.ts';
 import { computePodActions, type ObservedContainer } from './compute-pod-actions.ts';
-import { containerArgs } from './container-command.ts';
-import { CreateContainerConfigError, containerEnv } from './container-env.ts';
-import { containerNameLabel, podNameLabel, podNamespaceLabel, podUidLabel } from './labels.ts';
+import { podUidLabel } from './labels.ts';
 import { convertContainerStatuses, type StartError } from './status/container-statuses.ts';
 import { computePodConditions } from './status/pod-conditions.ts';
 import { computePodPhase, latchPhase } from './status/pod-phase.ts';
 import { podGraceSeconds } from './termination-order.ts';
 import type { ProbeManager } from './prober/probe-manager.ts';
 import type { ProbeDial } from './prober/run-probe.ts';
-import { runHook } from './hooks.ts';
 import { killPod } from './kill-pod.ts';
+import { createSandbox, ensureNetwork, type PodVolumes } from './pod-sandbox.ts';
+import { fieldPath, startContainer } from './start-container.ts';
+import { VolumeError } from './volumes/volume-error.ts';
+import type { PodNetwork } from '../network/pod-network.ts';
 
 /** What a sync needs. */
 export interface SyncDeps {
@@ -51,6 +50,15 @@ export interface SyncDeps {
   probes: ProbeManager;
   /** Connects to a pod port (httpGet/tcpSocket hooks and probes). */
   dial?: ProbeDial | undefined;
+  /** The pod network (absent: pods get no IP, as in the fast tier). */
+  network?: PodNetwork | undefined;
+  volumes?: PodVolumes | undefined;
+  /** `<data>/pods`: per-pod files of the kubelet (hosts file); absent in the fast tier. */
+  podsDir?: string | undefined;
+  /** IPs per pod uid, filled when the network is set up. */
+  podIPs: Map<string, string[]>;
+  /** Node memory capacity in bytes (Burstable OOM scores). */
+  memoryCapacity?: number | undefined;
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
@@ -60,12 +68,6 @@ function newestByName(instances: Instance[]): Map<string, Instance> {
   for (const i of [...instances].sort((a, b) => b.attempt - a.attempt || b.createdAt - a.createdAt))
     if (!out.has(i.name)) out.set(i.name, i);
   return out;
-}
-
-function fieldPath(pod: Pod, name: string): string {
-  return pod.spec.containers.some((c) => c.name === name)
-    ? `spec.containers{${name}}`
-    : `spec.initContainers{${name}}`;
 }
 
 /** Syncs a pod that is not being deleted; returns when to look again. */
@@ -108,19 +110,9 @@ export async function syncPod(pod: Pod, deps: SyncDeps): Promise<{ requeueAfterM
   let requeue: number | undefined;
   // Step 3: sandbox.
   if (actions.createSandbox) {
-    sandbox = await runtime.runPodSandbox({
-      podUid: uid,
-      podName: pod.metadata.name ?? '',
-      podNamespace: pod.metadata.namespace ?? '',
-      attempt: sandboxes.length,
-      hostname: pod.spec.hostname ?? pod.metadata.name ?? '',
-      hostNetwork: !!pod.spec.hostNetwork,
-      hostIPC: !!pod.spec.hostIPC,
-      hostPID: !!pod.spec.hostPID,
-      shareProcessNamespace: !!pod.spec.shareProcessNamespace,
-      labels: { [podUidLabel]: uid },
-      annotations: {},
-    });
+    sandbox = await createSandbox(pod, sandboxes.length, deps);
+  } else if (sandbox) {
+    await ensureNetwork(pod, sandbox, deps);
   }
   // Step 4: kills.
   if (actions.killPod) {
@@ -143,7 +135,17 @@ export async function syncPod(pod: Pod, deps: SyncDeps): Promise<{ requeueAfterM
       );
       await runtime.stopContainer(k.id, pod.spec.terminationGracePeriodSeconds ?? 30);
     }
-    // Step 5: starts.
+    // Step 5: volumes, then starts.
+    if (actions.initContainersToStart.length + actions.containersToStart.length > 0) {
+      try {
+        await deps.volumes?.setUpPod(pod);
+      } catch (err: unknown) {
+        if (!(err instanceof VolumeError)) throw err;
+        deps.events.record(involvedObjectOf(pod), 'Warning', 'FailedMount', err.message);
+        await publishStatus(pod, deps, true, errors, false);
+        return { requeueAfterMs: 2000 };
+      }
+    }
     const all = [...(pod.spec.initContainers ?? []), ...pod.spec.containers];
     for (const name of [...actions.initContainersToStart, ...actions.containersToStart]) {
       const spec = all.find((c) => c.name === name)!;
@@ -156,159 +158,16 @@ export async function syncPod(pod: Pod, deps: SyncDeps): Promise<{ requeueAfterM
   return requeue !== undefined ? { requeueAfterMs: requeue } : {};
 }
 
-/** Starts one container; returns a back-off wait in ms when it may not start yet. */
-async function startContainer(
-  pod: Pod,
-  spec: Container,
-  last: Instance | undefined,
-  sandboxId: string,
-  deps: SyncDeps,
-  errors: Map<string, StartError>,
-): Promise<number | undefined> {
-  const { runtime, images, clock, events } = deps;
-  const uid = pod.metadata.uid ?? '';
-  const io = involvedObjectOf(pod, fieldPath(pod, spec.name));
-  const image = spec.image ?? '';
-  if (last?.state === 'exited') {
-    const d = deps.backoff.decide(
-      CrashLoopBackoff.key(uid, spec.name, image),
-      last.finishedAt ?? clock.now(),
-      clock.now(),
-      {
-        container: spec.name,
-        pod: pod.metadata.name ?? '',
-        namespace: pod.metadata.namespace ?? '',
-        uid,
-      },
-    );
-    if (!d.start) {
-      errors.set(spec.name, { reason: 'CrashLoopBackOff', message: d.message });
-      events.record(io, 'Warning', 'BackOff', d.eventMessage);
-      return d.delayMs;
-    }
-  }
-  // Image.
-  let info = await images.imageStatus(image);
-  const pullKey = `${uid}/${image}`;
-  if (!info || spec.imagePullPolicy === 'Always') {
-    if (spec.imagePullPolicy === 'Never' && !info) {
-      errors.set(spec.name, {
-        reason: 'ErrImageNeverPull',
-        message: `Container image "${image}" is not present with pull policy of Never`,
-      });
-      events.record(
-        io,
-        'Warning',
-        'ErrImageNeverPull',
-        `Container image "${image}" is not present with pull policy of Never`,
-      );
-      return undefined;
-    }
-    if (deps.pullBackoff.inBackoff(pullKey, clock.now())) {
-      errors.set(spec.name, {
-        reason: 'ImagePullBackOff',
-        message: `Back-off pulling image "${image}"`,
-      });
-      events.record(io, 'Normal', 'BackOff', `Back-off pulling image "${image}"`);
-      return 1000;
-    }
-    events.record(io, 'Normal', 'Pulling', `Pulling image "${image}"`);
-    const t0 = clock.now();
-    try {
-      info = await images.pullImage(image, []);
-      deps.pullBackoff.succeeded(pullKey);
-      const secs = ((clock.now() - t0) / 1000).toFixed(3).replace(/\.?0+$/, '') || '0';
-      events.record(
-        io,
-        'Normal',
-        'Pulled',
-        `Successfully pulled image "${image}" in ${secs}s (${secs}s including waiting). Image size: ${info.size} bytes.`,
-      );
-    } catch (err: unknown) {
-      const msg = err instanceof ImagePullError ? err.message : String(err);
-      deps.pullBackoff.failed(pullKey, clock.now());
-      errors.set(spec.name, { reason: 'ErrImagePull', message: msg });
-      events.record(io, 'Warning', 'Failed', `Failed to pull image "${image}": ${msg}`);
-      events.record(io, 'Warning', 'Failed', 'Error: ErrImagePull');
-      return 10_000;
-    }
-  } else {
-    events.record(io, 'Normal', 'Pulled', `Container image "${image}" already present on machine`);
-  }
-  let env: Map<string, string>;
-  try {
-    env = await containerEnv(pod, spec, deps.client);
-  } catch (err: unknown) {
-    if (!(err instanceof CreateContainerConfigError)) throw err;
-    errors.set(spec.name, { reason: 'CreateContainerConfigError', message: err.message });
-    events.record(io, 'Warning', 'Failed', `Error: ${err.message}`);
-    return 5000;
-  }
-  const attempt = last ? last.attempt + 1 : 0;
-  const m = pod.metadata;
-  try {
-    const id = await runtime.createContainer(sandboxId, {
-      name: spec.name,
-      attempt,
-      image,
-      args: containerArgs(spec, info.config, env),
-      env: [...(info.config.env ?? []), ...[...env].map(([k, v]) => `${k}=${v}`)],
-      workingDir: spec.workingDir ?? info.config.workingDir ?? '/',
-      mounts: [],
-      devices: [],
-      logPath: `${deps.podLogsDir}/${m.namespace ?? ''}_${m.name ?? ''}_${uid}/${spec.name}/${attempt}.log`,
-      stdin: !!spec.stdin,
-      stdinOnce: !!spec.stdinOnce,
-      tty: !!spec.tty,
-      stopSignal: info.config.stopSignal ?? 'SIGTERM',
-      resources: {},
-      security: {
-        privileged: !!spec.securityContext?.privileged,
-        capAdd: spec.securityContext?.capabilities?.add ?? [],
-        capDrop: spec.securityContext?.capabilities?.drop ?? [],
-        supplementalGroups: [],
-        readOnlyRootfs: !!spec.securityContext?.readOnlyRootFilesystem,
-        noNewPrivileges: spec.securityContext?.allowPrivilegeEscalation === false,
-        procMount: 'Default',
-      },
-      labels: {
-        [podUidLabel]: uid,
-        [podNameLabel]: m.name ?? '',
-        [podNamespaceLabel]: m.namespace ?? '',
-        [containerNameLabel]: spec.name,
-      },
-      annotations: {},
-    });
-    events.record(io, 'Normal', 'Created', `Created container: ${spec.name}`);
-    await runtime.startContainer(id);
-    events.record(io, 'Normal', 'Started', `Started container ${spec.name}`);
-    errors.delete(spec.name);
-    // postStart runs synchronously: the next container is not created before it returns.
-    const postStart = spec.lifecycle?.postStart;
-    if (postStart) {
-      const grace = pod.spec.terminationGracePeriodSeconds ?? 30;
-      const r = await runHook(postStart, {
-        runtime,
-        clock,
-        pod,
-        containerId: id,
-        timeoutMs: grace * 1000,
-        dial: deps.dial,
-      });
-      if (!r.ok) {
-        events.record(io, 'Warning', 'FailedPostStartHook', 'PostStartHook failed');
-        events.record(io, 'Normal', 'Killing', `FailedPostStartHook`);
-        await runtime.stopContainer(id, grace);
-        errors.set(spec.name, { reason: 'PostStartHookError', message: r.message });
-      }
-    }
-  } catch (err: unknown) {
-    const reason = err instanceof ContainerStartError ? err.reason : 'RunContainerError';
-    const message = err instanceof Error ? err.message : String(err);
-    errors.set(spec.name, { reason, message });
-    events.record(io, 'Warning', 'Failed', `Error: ${message}`);
-  }
-  return undefined;
+/** hostIP(s) and podIP(s) of a pod. */
+function addresses(pod: Pod, deps: SyncDeps): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const host = deps.network?.hostIP();
+  if (host) Object.assign(out, { hostIP: host, hostIPs: [{ ip: host }] });
+  const ips = deps.podIPs.get(pod.metadata.uid ?? '') ?? [];
+  if (ips.length) Object.assign(out, { podIP: ips[0], podIPs: ips.map((ip) => ({ ip })) });
+  else if (pod.status?.podIP)
+    Object.assign(out, { podIP: pod.status.podIP, podIPs: pod.status.podIPs });
+  return out;
 }
 
 /** Computes and publishes the pod's status when it changed. */
@@ -345,6 +204,7 @@ export async function publishStatus(
     ...(initStatuses.length ? { initContainerStatuses: initStatuses } : {}),
     containerStatuses: statuses,
     startTime: pod.status?.startTime ?? now,
+    ...addresses(pod, deps),
   };
   if (JSON.stringify(status) === JSON.stringify(pod.status)) return;
   try {

@@ -14,17 +14,35 @@ export interface TestDaemon {
   stopKeepingData(): Promise<void>;
 }
 
-/** Starts a daemon on a free port. */
+let seq = 0;
+
+/**
+ * Starts a daemon on a free port. With `nodeAgent`, pods run for real on a bridge, CIDR and
+ * nftables table of the test's own, and `stop()` purges every container, volume and network.
+ */
 export async function startTestDaemon(
   dataDir = mkdtempSync(join(tmpdir(), 'podbay-test-')),
+  opts: { nodeAgent?: boolean } = {},
 ): Promise<TestDaemon> {
   const log = process.env['PODBAY_TEST_LOG'] ? createLogger({ level: 'debug' }) : nullLogger;
-  const daemon = await Daemon.start({ dataDir, port: 0, log, nodeName: 'podbay-test' });
+  const n = (process.pid % 200) * 10 + (seq++ % 10);
+  const daemon = await Daemon.start({
+    dataDir,
+    port: 0,
+    log,
+    nodeName: 'podbay-test',
+    nodeAgent: opts.nodeAgent === true,
+    network: {
+      bridge: `pbt${n}`,
+      cidr: `10.${200 + (Math.floor(n / 256) % 50)}.${n % 256}.0/24`,
+      nftTable: `podbay_test_${n}`,
+    },
+  });
   return {
     daemon,
     dataDir,
     stop: async () => {
-      await daemon.stop();
+      await daemon.stop({ purge: true });
       rmSync(dataDir, { recursive: true, force: true });
     },
     stopKeepingData: () => daemon.stop(),

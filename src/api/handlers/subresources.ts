@@ -95,7 +95,11 @@ export function bindPod(
     );
   }
   pod.spec = { ...pod.spec, nodeName: target.name };
-  registry.update(namespace, name, pod, { dryRun: false, fieldManager: 'default-scheduler' });
+  registry.update(namespace, name, pod, {
+    dryRun: false,
+    fieldManager: 'default-scheduler',
+    subresource: 'binding',
+  });
   const bound = structuredClone(registry.get(namespace, name)) as PodLike;
   const conditions = (bound.status?.conditions ?? []).filter((c) => c.type !== 'PodScheduled');
   conditions.push({

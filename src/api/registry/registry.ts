@@ -261,7 +261,8 @@ export class Registry {
     keepImmutableMeta(obj, current);
     const ctx = this.context();
     let errors: FieldError[];
-    if (options.subresource === 'finalize') {
+    if (options.subresource === 'finalize' || options.subresource === 'binding') {
+      // Both replace one field the handler already checked (spec.finalizers, spec.nodeName).
       obj['status'] = current['status'];
       errors = [];
     } else if (options.subresource === 'status') {

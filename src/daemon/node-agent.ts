@@ -1,0 +1,148 @@
+/**
+ * Wires the node agent: the local image store (with the registry puller), the runc + conmon
+ * runtime, the Linux pod network, the volume manager and the Kubelet, plus the backend that
+ * `kubectl exec/attach/port-forward` reach through the API. Only runs where it can (root, runc
+ * and conmon present); elsewhere the daemon serves the API alone and says why.
+ */
+import { execFileSync } from 'node:child_process';
+import { totalmem } from 'node:os';
+import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
+import type { KubeClient } from '../client/kube-client.ts';
+import type { Pod } from '../k8s/types/pod.ts';
+import type { Clock } from '../lib/clock.ts';
+import type { Logger } from '../lib/log.ts';
+import { Kubelet } from '../kubelet/kubelet.ts';
+import { containerNameLabel, podUidLabel } from '../kubelet/labels.ts';
+import { VolumeManager } from '../kubelet/volumes/volume-manager.ts';
+import { LinuxPodNetwork } from '../network/linux/linux-pod-network.ts';
+import type { PodNetworkTarget } from '../network/pod-network.ts';
+import { LocalImageStore } from '../runtime/images/local-image-store.ts';
+import { RegistryPuller } from '../runtime/images/registry/registry-puller.ts';
+import { RuncRuntime } from '../runtime/runc/runc-runtime.ts';
+import type { PodStreamingBackend } from './pod-streaming.ts';
+
+/** Network settings of the node (tests use their own bridge and CIDR). */
+export interface NodeNetworkOptions {
+  bridge?: string;
+  cidr?: string;
+  nftTable?: string;
+}
+
+/** A running node agent. */
+export interface NodeAgent {
+  runtime: RuncRuntime;
+  network: LinuxPodNetwork;
+  images: LocalImageStore;
+  volumes: VolumeManager;
+  backend: PodStreamingBackend;
+  done: Promise<void>;
+  /** Kills and removes every pod's containers, volumes and network, and the bridge. */
+  purge(): Promise<void>;
+}
+
+/** Why the node agent cannot run here, or undefined when it can. */
+export function nodeAgentUnavailable(): string | undefined {
+  if (process.getuid?.() !== 0) return 'the node agent needs root';
+  for (const bin of ['runc', 'conmon', 'ip', 'nft']) {
+    try {
+      execFileSync('which', [bin], { stdio: 'ignore' });
+    } catch {
+      return `${bin} is not installed (scripts/install-deps.sh installs it)`;
+    }
+  }
+  return undefined;
+}
+
+/** Starts the node agent; resolves once the runtime has re-adopted what was running. */
+export async function startNodeAgent(o: {
+  client: KubeClient;
+  clock: Clock;
+  log: Logger;
+  dataDir: string;
+  nodeName: string;
+  network?: NodeNetworkOptions;
+  signal: AbortSignal;
+}): Promise<NodeAgent> {
+  const log = o.log;
+  const images = new LocalImageStore({ root: join(o.dataDir, 'images'), log });
+  images.setPuller(new RegistryPuller({}));
+  const runtime = new RuncRuntime({ dataDir: o.dataDir, images, log });
+  await runtime.init();
+  const network = new LinuxPodNetwork({
+    stateDir: join(o.dataDir, 'network'),
+    log,
+    ...(o.network?.bridge !== undefined ? { bridge: o.network.bridge } : {}),
+    ...(o.network?.cidr !== undefined ? { cidr: o.network.cidr } : {}),
+    ...(o.network?.nftTable !== undefined ? { nftTable: o.network.nftTable } : {}),
+  });
+  await network.init();
+  const podsDir = join(o.dataDir, 'pods');
+  const volumes = new VolumeManager({ client: o.client, podsDir, log });
+  const targetOf = async (pod: Pod): Promise<PodNetworkTarget> => {
+    const uid = pod.metadata.uid ?? '';
+    const s = (await runtime.listPodSandboxes()).find(
+      (x) => x.config.podUid === uid && x.state === 'ready',
+    );
+    if (!s) throw new Error(`pod ${pod.metadata.name ?? ''} has no running sandbox`);
+    return {
+      sandboxId: s.id,
+      podUid: uid,
+      podName: s.config.podName,
+      podNamespace: s.config.podNamespace,
+      ...(s.netnsPath !== undefined ? { netnsPath: s.netnsPath } : {}),
+    };
+  };
+  const kubelet = new Kubelet({
+    client: o.client,
+    runtime,
+    images,
+    clock: o.clock,
+    log,
+    nodeName: o.nodeName,
+    podLogsDir: join(o.dataDir, 'logs'),
+    network,
+    volumes,
+    podsDir,
+    memoryCapacity: totalmem(),
+    dial: async (pod, port) => network.dial(await targetOf(pod), port),
+  });
+  const running = async (pod: Pod, container: string): Promise<string> => {
+    const list = await runtime.listContainers({
+      labels: { [podUidLabel]: pod.metadata.uid ?? '', [containerNameLabel]: container },
+    });
+    const c = list.filter((x) => x.state === 'running').sort((a, b) => b.attempt - a.attempt)[0];
+    if (!c) throw new Error(`container ${container} is not running`);
+    return c.id;
+  };
+  const backend: PodStreamingBackend = {
+    exec: async (pod, container, cmd, options) =>
+      runtime.exec(await running(pod, container), cmd, options),
+    attach: async (pod, container, options) =>
+      runtime.attach(await running(pod, container), options),
+    dial: async (pod, port): Promise<Duplex> => network.dial(await targetOf(pod), port),
+  };
+  const done = kubelet.run(o.signal).finally(() => runtime.close());
+  return {
+    runtime,
+    network,
+    images,
+    volumes,
+    backend,
+    done,
+    purge: async () => {
+      const uids = new Set((await runtime.listPodSandboxes()).map((s) => s.config.podUid));
+      for (const s of await runtime.listPodSandboxes())
+        await network.tearDown({
+          sandboxId: s.id,
+          podUid: s.config.podUid,
+          podName: s.config.podName,
+          podNamespace: s.config.podNamespace,
+          ...(s.netnsPath !== undefined ? { netnsPath: s.netnsPath } : {}),
+        });
+      await runtime.removeAll();
+      for (const uid of uids) await volumes.tearDownPod(uid);
+      await network.destroy();
+    },
+  };
+}

@@ -1,0 +1,183 @@
+/**
+ * Starting one container (syncPod step 5): crash-loop back-off, the image (pull policy, pull
+ * back-off, events), the container's environment and volume mounts, create, start, and the
+ * postStart hook, which must return before the next container is created.
+ */
+import type { Container, Pod } from '../k8s/types/pod.ts';
+import { involvedObjectOf } from '../client/event-recorder.ts';
+import type {
+  ContainerStatus as Instance,
+  LinuxSecurity,
+  Mount,
+} from '../runtime/container-runtime.ts';
+import { containerResources, containerSecurity } from './container-linux.ts';
+import { kubeletMounts } from './pod-sandbox.ts';
+import { VolumeError } from './volumes/volume-error.ts';
+import { ContainerStartError, ImagePullError } from '../runtime/container-runtime.ts';
+import { CrashLoopBackoff } from './backoff.ts';
+import { containerArgs } from './container-command.ts';
+import { CreateContainerConfigError, containerEnv } from './container-env.ts';
+import { containerNameLabel, podNameLabel, podNamespaceLabel, podUidLabel } from './labels.ts';
+import type { StartError } from './status/container-statuses.ts';
+import { runHook } from './hooks.ts';
+import type { SyncDeps } from './sync-pod.ts';
+
+export function fieldPath(pod: Pod, name: string): string {
+  return pod.spec.containers.some((c) => c.name === name)
+    ? `spec.containers{${name}}`
+    : `spec.initContainers{${name}}`;
+}
+
+/** Starts one container; returns a back-off wait in ms when it may not start yet. */
+export async function startContainer(
+  pod: Pod,
+  spec: Container,
+  last: Instance | undefined,
+  sandboxId: string,
+  deps: SyncDeps,
+  errors: Map<string, StartError>,
+): Promise<number | undefined> {
+  const { runtime, images, clock, events } = deps;
+  const uid = pod.metadata.uid ?? '';
+  const io = involvedObjectOf(pod, fieldPath(pod, spec.name));
+  const image = spec.image ?? '';
+  if (last?.state === 'exited') {
+    const d = deps.backoff.decide(
+      CrashLoopBackoff.key(uid, spec.name, image),
+      last.finishedAt ?? clock.now(),
+      clock.now(),
+      {
+        container: spec.name,
+        pod: pod.metadata.name ?? '',
+        namespace: pod.metadata.namespace ?? '',
+        uid,
+      },
+    );
+    if (!d.start) {
+      errors.set(spec.name, { reason: 'CrashLoopBackOff', message: d.message });
+      events.record(io, 'Warning', 'BackOff', d.eventMessage);
+      return d.delayMs;
+    }
+  }
+  // Image.
+  let info = await images.imageStatus(image);
+  const pullKey = `${uid}/${image}`;
+  if (!info || spec.imagePullPolicy === 'Always') {
+    if (spec.imagePullPolicy === 'Never' && !info) {
+      errors.set(spec.name, {
+        reason: 'ErrImageNeverPull',
+        message: `Container image "${image}" is not present with pull policy of Never`,
+      });
+      events.record(
+        io,
+        'Warning',
+        'ErrImageNeverPull',
+        `Container image "${image}" is not present with pull policy of Never`,
+      );
+      return undefined;
+    }
+    if (deps.pullBackoff.inBackoff(pullKey, clock.now())) {
+      errors.set(spec.name, {
+        reason: 'ImagePullBackOff',
+        message: `Back-off pulling image "${image}"`,
+      });
+      events.record(io, 'Normal', 'BackOff', `Back-off pulling image "${image}"`);
+      return 1000;
+    }
+    events.record(io, 'Normal', 'Pulling', `Pulling image "${image}"`);
+    const t0 = clock.now();
+    try {
+      info = await images.pullImage(image, []);
+      deps.pullBackoff.succeeded(pullKey);
+      const secs = ((clock.now() - t0) / 1000).toFixed(3).replace(/\.?0+$/, '') || '0';
+      events.record(
+        io,
+        'Normal',
+        'Pulled',
+        `Successfully pulled image "${image}" in ${secs}s (${secs}s including waiting). Image size: ${info.size} bytes.`,
+      );
+    } catch (err: unknown) {
+      const msg = err instanceof ImagePullError ? err.message : String(err);
+      deps.pullBackoff.failed(pullKey, clock.now());
+      errors.set(spec.name, { reason: 'ErrImagePull', message: msg });
+      events.record(io, 'Warning', 'Failed', `Failed to pull image "${image}": ${msg}`);
+      events.record(io, 'Warning', 'Failed', 'Error: ErrImagePull');
+      return 10_000;
+    }
+  } else {
+    events.record(io, 'Normal', 'Pulled', `Container image "${image}" already present on machine`);
+  }
+  let env: Map<string, string>;
+  let security: LinuxSecurity;
+  let mounts: Mount[];
+  try {
+    env = await containerEnv(pod, spec, deps.client);
+    security = containerSecurity(pod, spec, info);
+    mounts = [
+      ...kubeletMounts(pod, deps),
+      ...((await deps.volumes?.mountsFor(pod, spec, Object.fromEntries(env))) ?? []),
+    ];
+  } catch (err: unknown) {
+    if (!(err instanceof CreateContainerConfigError) && !(err instanceof VolumeError)) throw err;
+    errors.set(spec.name, { reason: 'CreateContainerConfigError', message: err.message });
+    events.record(io, 'Warning', 'Failed', `Error: ${err.message}`);
+    return 5000;
+  }
+  const attempt = last ? last.attempt + 1 : 0;
+  const m = pod.metadata;
+  try {
+    const id = await runtime.createContainer(sandboxId, {
+      name: spec.name,
+      attempt,
+      image,
+      args: containerArgs(spec, info.config, env),
+      env: [...(info.config.env ?? []), ...[...env].map(([k, v]) => `${k}=${v}`)],
+      workingDir: spec.workingDir ?? info.config.workingDir ?? '/',
+      mounts,
+      devices: [],
+      logPath: `${deps.podLogsDir}/${m.namespace ?? ''}_${m.name ?? ''}_${uid}/${spec.name}/${attempt}.log`,
+      stdin: !!spec.stdin,
+      stdinOnce: !!spec.stdinOnce,
+      tty: !!spec.tty,
+      stopSignal: info.config.stopSignal ?? 'SIGTERM',
+      resources: containerResources(pod, spec, deps.memoryCapacity ?? 8 * 2 ** 30),
+      security,
+      labels: {
+        [podUidLabel]: uid,
+        [podNameLabel]: m.name ?? '',
+        [podNamespaceLabel]: m.namespace ?? '',
+        [containerNameLabel]: spec.name,
+      },
+      annotations: {},
+    });
+    events.record(io, 'Normal', 'Created', `Created container: ${spec.name}`);
+    await runtime.startContainer(id);
+    events.record(io, 'Normal', 'Started', `Started container ${spec.name}`);
+    errors.delete(spec.name);
+    // postStart runs synchronously: the next container is not created before it returns.
+    const postStart = spec.lifecycle?.postStart;
+    if (postStart) {
+      const grace = pod.spec.terminationGracePeriodSeconds ?? 30;
+      const r = await runHook(postStart, {
+        runtime,
+        clock,
+        pod,
+        containerId: id,
+        timeoutMs: grace * 1000,
+        dial: deps.dial,
+      });
+      if (!r.ok) {
+        events.record(io, 'Warning', 'FailedPostStartHook', 'PostStartHook failed');
+        events.record(io, 'Normal', 'Killing', `FailedPostStartHook`);
+        await runtime.stopContainer(id, grace);
+        errors.set(spec.name, { reason: 'PostStartHookError', message: r.message });
+      }
+    }
+  } catch (err: unknown) {
+    const reason = err instanceof ContainerStartError ? err.reason : 'RunContainerError';
+    const message = err instanceof Error ? err.message : String(err);
+    errors.set(spec.name, { reason, message });
+    events.record(io, 'Warning', 'Failed', `Error: ${message}`);
+  }
+  return undefined;
+}

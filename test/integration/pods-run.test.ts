@@ -1,0 +1,201 @@
+/**
+ * Pods run for real (issue 4): the daemon's node agent with runc + conmon, the pod network,
+ * volumes and local images, driven by the real kubectl through the seeds' manifests. Checks the
+ * patterns users come for (shared emptyDir, sidecar reading the app's log file, localhost
+ * between containers, init containers, command/args, hostPath, configMap, exec, logs -c) and
+ * that nothing is left on the machine afterwards.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { nodeAgentUnavailable } from '../../src/daemon/node-agent.ts';
+import { importDemoImages } from '../support/images/demo-images.ts';
+import { Kubectl, kubectlPath } from '../support/kubectl.ts';
+import { startTestDaemon, type TestDaemon } from '../support/daemon.ts';
+
+const kubectl = kubectlPath();
+const seeds = join(import.meta.dirname, '..', 'fixtures', 'seeds');
+const skip = !kubectl ? 'kubectl is not installed' : (nodeAgentUnavailable() ?? false);
+
+describe('pods run under runc + conmon, driven by kubectl', { skip }, () => {
+  let d: TestDaemon;
+  let k: Kubectl;
+  let runcRoot = '';
+  let bridge = '';
+
+  before(async () => {
+    d = await startTestDaemon(undefined, { nodeAgent: true });
+    await importDemoImages(d.daemon.agent!.images);
+    runcRoot = d.daemon.agent!.runtime.paths.runcRoot;
+    bridge = d.daemon.agent!.network.bridge;
+    k = new Kubectl(d.daemon.url, kubectl!);
+  });
+
+  after(async () => {
+    const dataDir = d.dataDir;
+    await d?.stop();
+    const containers = execFileSync('runc', ['--root', runcRoot, 'list', '-q']).toString().trim();
+    assert.equal(containers, '', 'no containers left');
+    const mounts = readFileSync('/proc/self/mountinfo', 'utf8');
+    assert.ok(!mounts.includes(dataDir), 'no mounts left under the data dir');
+    assert.doesNotMatch(execFileSync('ip', ['-o', 'link']).toString(), new RegExp(`${bridge}\\b`));
+  });
+
+  const jsonpath = async (pod: string, path: string): Promise<string> =>
+    k.ok(['get', 'pod', pod, '-o', `jsonpath=${path}`]);
+
+  const waitFor = async (what: string, fn: () => Promise<boolean>, ms = 30_000) => {
+    const end = Date.now() + ms;
+    while (!(await fn())) {
+      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  };
+
+  const running = (pod: string) =>
+    waitFor(`${pod} Running`, async () => (await jsonpath(pod, '{.status.phase}')) === 'Running');
+
+  test('sidecar seed: the log reader tails the app log file through a shared emptyDir', async () => {
+    await k.ok(['apply', '-f', join(seeds, 'sidecar-pod.yaml')]);
+    await k.ok(['wait', '--for=condition=Ready', 'pod/sidecar-pod', '--timeout=60s']);
+    const ip = await jsonpath('sidecar-pod', '{.status.podIP}');
+    assert.match(ip, /^10\.\d+\.\d+\.\d+$/);
+    // The host reaches the pod by IP; the request lands in nginx's access log.
+    const page = await k.ok([
+      'exec',
+      'sidecar-pod',
+      '-c',
+      'log-reader',
+      '--',
+      'wget',
+      '-qO-',
+      'http://127.0.0.1/',
+    ]);
+    assert.match(page, /Welcome to nginx/);
+    await waitFor('the sidecar shows the request', async () =>
+      (await k.ok(['logs', 'sidecar-pod', '-c', 'log-reader'])).includes('url:/'),
+    );
+    const table = await k.ok(['get', 'pod', 'sidecar-pod']);
+    assert.match(table, /sidecar-pod\s+2\/2\s+Running\s+0/);
+  });
+
+  test('init container fills an emptyDir that the app serves; exec reaches each container', async () => {
+    const manifest = `apiVersion: v1
+kind: Pod
+metadata:
+  name: init-demo
+spec:
+  initContainers:
+  - name: install
+    image: busybox:1.36
+    command: ['sh', '-c', 'echo "hello from init" > /work-dir/index.html']
+    volumeMounts:
+    - name: workdir
+      mountPath: /work-dir
+  containers:
+  - name: nginx
+    image: nginx:1.27
+    volumeMounts:
+    - name: workdir
+      mountPath: /usr/share/nginx/html
+  volumes:
+  - name: workdir
+    emptyDir: {}
+`;
+    await k.ok(['apply', '-f', '-'], { input: manifest });
+    await running('init-demo');
+    await waitFor('served', async () => {
+      const r = await k.run([
+        'exec',
+        'init-demo',
+        '-c',
+        'nginx',
+        '--',
+        'wget',
+        '-qO-',
+        'http://localhost/',
+      ]);
+      return r.stdout.includes('hello from init');
+    });
+    const init = await jsonpath(
+      'init-demo',
+      '{.status.initContainerStatuses[0].state.terminated.reason}',
+    );
+    assert.equal(init, 'Completed');
+    const r = await k.run(['exec', 'init-demo', '-c', 'nginx', '--', 'sh', '-c', 'exit 3']);
+    assert.equal(r.code, 3);
+    assert.equal((await k.ok(['exec', 'init-demo', '--', 'hostname'])).trim(), 'init-demo');
+  });
+
+  test('command/args, hostPath and configMap volumes, and a failing container', async () => {
+    await k.ok(['create', 'configmap', 'app-config', '--from-literal=greeting=hi there']);
+    const manifest = `apiVersion: v1
+kind: Pod
+metadata:
+  name: volumes-demo
+spec:
+  restartPolicy: Never
+  containers:
+  - name: reader
+    image: busybox:1.36
+    command: ['sh', '-c']
+    args: ['cat /config/greeting; echo; ls /host-tmp >/dev/null && echo hostpath-ok; cat /var/run/secrets/kubernetes.io/serviceaccount/namespace; echo']
+    volumeMounts:
+    - { name: config, mountPath: /config }
+    - { name: host, mountPath: /host-tmp }
+  volumes:
+  - name: config
+    configMap: { name: app-config }
+  - name: host
+    hostPath: { path: /tmp, type: Directory }
+`;
+    await k.ok(['apply', '-f', '-'], { input: manifest });
+    await waitFor(
+      'Succeeded',
+      async () => (await jsonpath('volumes-demo', '{.status.phase}')) === 'Succeeded',
+    );
+    const logs = await k.ok(['logs', 'volumes-demo']);
+    assert.equal(logs, 'hi there\nhostpath-ok\ndefault\n');
+  });
+
+  test('a command that does not exist is StartError 128 with RunContainerError', async () => {
+    const manifest = `apiVersion: v1
+kind: Pod
+metadata:
+  name: bad-command
+spec:
+  restartPolicy: Never
+  containers:
+  - name: app
+    image: busybox:1.36
+    command: ['/no/such/thing']
+`;
+    await k.ok(['apply', '-f', '-'], { input: manifest });
+    await waitFor(
+      'Failed',
+      async () => (await jsonpath('bad-command', '{.status.phase}')) === 'Failed',
+    );
+    const t = JSON.parse(
+      await jsonpath('bad-command', '{.status.containerStatuses[0].state.terminated}'),
+    ) as {
+      exitCode: number;
+      reason: string;
+      message: string;
+    };
+    assert.equal(t.exitCode, 128);
+    assert.equal(t.reason, 'StartError');
+    assert.match(t.message, /no such file or directory/);
+  });
+
+  test('deleting pods stops and removes their containers', async () => {
+    await k.ok(['delete', 'pod', '--all', '--wait=true', '--timeout=60s']);
+    await waitFor('containers removed', () =>
+      Promise.resolve(
+        execFileSync('runc', ['--root', runcRoot, 'list', '-q']).toString().trim() === '',
+      ),
+    );
+    assert.equal((await d.daemon.agent!.runtime.listPodSandboxes()).length, 0);
+  });
+});
