@@ -14,7 +14,12 @@ import { credentialsFor, RegistryPuller } from '../../src/runtime/images/registr
 import { DirLayerSink } from '../../src/runtime/images/registry/testing/dir-layer-sink.ts';
 import { pushImage, type BlobSource } from '../../scripts/images/oci-push.ts';
 import { tarOf } from '../../src/runtime/images/registry/testing/fake-registry.ts';
-import { registrySkipReason, startTestRegistry, type TestRegistry } from '../support/registry.ts';
+import {
+  registrySkipReason,
+  startTestRegistry,
+  startTokenServer,
+  type TestRegistry,
+} from '../support/registry.ts';
 
 const skip = registrySkipReason({ auth: true });
 
@@ -137,6 +142,52 @@ describe('registry pull (docker-registry on loopback)', { skip }, () => {
       }
     },
   );
+
+  it('does the Bearer token flow against a token-auth registry', async () => {
+    const tokens = await startTokenServer({ user: creds });
+    let tokReg: TestRegistry | undefined;
+    try {
+      await pub?.pushBusybox('private/busybox', ['1.36']);
+      tokReg = await startTestRegistry({
+        dataDir: pub?.dataDir ?? '',
+        tokenAuth: {
+          realm: tokens.realm,
+          service: tokens.service,
+          issuer: tokens.issuer,
+          certFile: tokens.certFile,
+        },
+      });
+      const host = tokReg.host;
+      const info = await new RegistryPuller().pull(
+        `${host}/library/busybox:1.36`,
+        [],
+        new DirLayerSink(join(work, 't1')),
+      );
+      assert.deepEqual(info.repoDigests, [`${host}/library/busybox@${digest}`]);
+      assert.deepEqual(tokens.requests[0], {
+        who: 'anonymous',
+        scope: 'repository:library/busybox:pull',
+      });
+      const priv = `${host}/private/busybox:1.36`;
+      await assert.rejects(
+        new RegistryPuller().pull(priv, [], new DirLayerSink(join(work, 't2'))),
+        /pull access denied, repository does not exist or may require authorization: server message: insufficient_scope: authorization failed$/,
+      );
+      await assert.rejects(
+        new RegistryPuller().pull(
+          priv,
+          [{ username: 'alice', password: 'wrong' }],
+          new DirLayerSink(join(work, 't3')),
+        ),
+        /failed to authorize: failed to fetch oauth token: unexpected status from GET request to http:\/\/127\.0\.0\.1:\d+\/token\?scope=repository%3Aprivate%2Fbusybox%3Apull&service=podbay-test-registry: 401 Unauthorized$/,
+      );
+      const ok = await new RegistryPuller().pull(priv, [creds], new DirLayerSink(join(work, 't4')));
+      assert.deepEqual(ok.repoTags, [priv]);
+    } finally {
+      await tokReg?.stop();
+      await tokens.stop();
+    }
+  });
 
   it('pulls from a private registry with imagePullSecrets credentials, not without', async () => {
     const host = priv?.host ?? '';

@@ -1,13 +1,16 @@
 // A real registry for integration tests: Debian's docker-registry on 127.0.0.1 (installed with
-// apt-get when missing and we are root), optionally with htpasswd Basic auth, filled with the
-// busybox test image built from busybox-static.
+// apt-get when missing and we are root), optionally with htpasswd Basic auth or Bearer tokens
+// from scripts/images/token-server.ts, filled with the busybox image built from busybox-static.
 import { existsSync } from 'node:fs';
 import { BUSYBOX_TAGS, pushBusybox, type CachedLayer } from '../../scripts/images/busybox-image.ts';
 import {
   ensurePackage,
   startRegistry,
+  type RegistryOptions,
   type RunningRegistry,
 } from '../../scripts/images/registry-server.ts';
+
+export { startTokenServer, type RunningTokenServer } from '../../scripts/images/token-server.ts';
 
 export { BUSYBOX_TAGS };
 
@@ -29,11 +32,14 @@ export function registrySkipReason(opts: { auth?: boolean } = {}): string | fals
   return false;
 }
 
-/** Starts a registry (stop it in `after`); with `auth` it demands Basic credentials. */
+/**
+ * Starts a registry (stop it in `after`); with `auth` it demands Basic credentials, with
+ * `tokenAuth` Bearer tokens; `dataDir` shares another registry's storage (read side).
+ */
 export async function startTestRegistry(
-  opts: { auth?: { username: string; password: string } } = {},
+  opts: Pick<RegistryOptions, 'auth' | 'tokenAuth' | 'dataDir'> = {},
 ): Promise<TestRegistry> {
-  const reg = await startRegistry(opts.auth !== undefined ? { auth: opts.auth } : {});
+  const reg = await startRegistry(opts);
   const target = { url: reg.url, ...(opts.auth !== undefined ? { auth: opts.auth } : {}) };
   return {
     ...reg,
