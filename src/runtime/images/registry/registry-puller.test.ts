@@ -242,6 +242,27 @@ describe('RegistryPuller against an in-process registry', () => {
     assert.ok(!s.entries().some((e) => e.startsWith('.tmp-')));
   });
 
+  it('refuses a hostile layer and leaves nothing in the sink', async () => {
+    const { pack } = await import('tar-stream');
+    const p = pack();
+    const chunks: Buffer[] = [];
+    const done = (async () => {
+      for await (const c of p as AsyncIterable<Buffer>) chunks.push(c);
+    })();
+    p.entry({ name: 'ok.txt' }, 'fine');
+    p.entry({ name: '../../etc/passwd' }, 'root::0:0::/:/bin/sh\n');
+    p.finalize();
+    await done;
+    reg.putImage('library/hostile', 'v1', buildImage([Buffer.concat(chunks)]));
+    const s = sink();
+    await assert.rejects(
+      puller().pull(`${reg.host}/library/hostile:v1`, [], s),
+      /failed to pull and unpack image ".*": failed to extract layer sha256:[a-f0-9]{64}: layer entry "..\/..\/etc\/passwd" escapes the layer root$/,
+    );
+    assert.deepEqual(s.entries(), []);
+    assert.equal(s.images.length, 0);
+  });
+
   it('fails when a layer does not match its diff_id', async () => {
     const bad = buildImage([await tarOf({ 'x.txt': 'x' })]);
     const good = buildImage([await tarOf({ 'y.txt': 'y' })]);

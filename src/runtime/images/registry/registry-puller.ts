@@ -299,7 +299,12 @@ export class RegistryPuller {
         }
         return;
       } catch (e) {
-        if (signal?.aborted === true || !transient(e) || attempt >= attempts) throw e;
+        if (signal?.aborted === true) throw e;
+        if (!transient(e) || attempt >= attempts) {
+          if (e instanceof RegistryError) throw e;
+          const why = e instanceof Error ? e.message : String(e);
+          throw new RegistryError(`failed to extract layer ${diffId}: ${why}`, 'Unknown');
+        }
         for (const f of readdirSync(dir)) rmSync(join(dir, f), { recursive: true, force: true });
         await sleep((this.opts.backoffMs ?? 250) * 2 ** (attempt - 1));
       }
