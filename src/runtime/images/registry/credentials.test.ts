@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { credentialsFor, normalizeRegistryKey, parseDockerConfig } from './credentials.ts';
+import {
+  credentialsFor,
+  credentialsFromConfig,
+  normalizeRegistryKey,
+  parseDockerConfig,
+} from './credentials.ts';
 import { endpointsFor, isLocalHost } from './endpoints.ts';
 import { parseWwwAuthenticate } from './www-authenticate.ts';
 
@@ -37,6 +42,14 @@ describe('docker config credentials', () => {
     ]);
     assert.deepEqual(credentialsFor('a.b.corp.example', secrets), []);
     assert.deepEqual(credentialsFor('quay.io', secrets), []);
+  });
+
+  it('reads a node-level config.json', () => {
+    const json = JSON.stringify({ auths: { 'reg.example:5000': { auth: b64('n:p') } } });
+    assert.deepEqual(credentialsFromConfig('reg.example:5000', json), [
+      { username: 'n', password: 'p' },
+    ]);
+    assert.deepEqual(credentialsFromConfig('reg.example', json), []);
   });
 
   it('ignores junk', () => {

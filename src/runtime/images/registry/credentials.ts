@@ -122,3 +122,14 @@ export function credentialsFor(
   }
   return out;
 }
+
+/**
+ * Credentials for `registryHost` from a node-level Docker config file's JSON
+ * (`~/.docker/config.json` or a kubelet `config.json`): same key matching as secrets.
+ */
+export function credentialsFromConfig(registryHost: string, json: string): PullAuth[] {
+  const host = normalizeRegistryKey(registryHost);
+  return parseDockerConfig(json)
+    .filter((e) => hostMatches(normalizeRegistryKey(e.key), host))
+    .map((e) => e.auth);
+}

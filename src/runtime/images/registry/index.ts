@@ -7,6 +7,7 @@ export {
 export type { LayerSink, Platform, RegistriesConfig, RegistryHostConfig } from './types.ts';
 export {
   credentialsFor,
+  credentialsFromConfig,
   normalizeRegistryKey,
   parseDockerConfig,
   type DockerConfigEntry,

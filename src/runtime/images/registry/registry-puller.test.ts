@@ -291,6 +291,14 @@ describe('RegistryPuller against an in-process registry', () => {
     assert.deepEqual(s.entries(), []);
   });
 
+  it('names an unknown registry host as containerd does', async () => {
+    const ref = 'nonexistent.invalid/app:1';
+    await assert.rejects(
+      new RegistryPuller({ attempts: 1 }).pull(ref, [], sink()),
+      /failed to resolve reference "nonexistent\.invalid\/app:1": failed to do request: Head "https:\/\/nonexistent\.invalid\/v2\/app\/manifests\/1": dial tcp: lookup nonexistent\.invalid: no such host$/,
+    );
+  });
+
   it('rejects malformed references and unreachable registries clearly', async () => {
     await assert.rejects(
       puller().pull('UPPER/Case:1', [], sink()),
