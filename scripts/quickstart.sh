@@ -14,17 +14,22 @@ fi
 npm run --silent build
 export PODBAY_DATA_DIR="${PODBAY_DATA_DIR:-/var/lib/podbay}"
 node bin/podbay.js status >/dev/null 2>&1 || node bin/podbay.js up --detach
+bash scripts/demo-image.sh
 kubectl config use-context podbay >/dev/null
 kubectl apply -f examples/demo.yaml
-sleep 1
-kubectl get pods,svc,cm
+kubectl wait --for=condition=Ready pod/demo --timeout=60s
+kubectl get pods,svc,cm -o wide
+sleep 3
+echo '--- kubectl logs demo -c sidecar'
+kubectl logs demo -c sidecar
 cat <<'TXT'
 
-podbay is running. (Until the node agent lands, pods stay Pending: the API, controllers
-and kubectl work; containers do not run yet.) Try:
+podbay is running, and so is the demo pod: two containers under runc + conmon sharing an
+emptyDir, the sidecar tailing the writer's log file. Try:
   kubectl get pods -w
   kubectl describe pod demo
   kubectl logs demo -c sidecar -f
+  kubectl exec -it demo -c writer -- sh
   kubectl delete -f examples/demo.yaml
   node bin/podbay.js down
 TXT

@@ -30,9 +30,8 @@ import { removeCgroups } from './cgroups.ts';
 import { ConmonCreateError, cleanRuncMessage, conmonCreate } from './conmon.ts';
 import { ExitWatcher, readExitFile } from './exit-watcher.ts';
 import { readHostLimits } from './host-limits.ts';
-import { resolveUser } from './image-user.ts';
-import { mountOverlay, unmountAll } from './mounts.ts';
-import { buildOciSpec } from './oci-spec.ts';
+import { unmountAll } from './mounts.ts';
+import { writeBundle } from './bundle.ts';
 import { readRecords, writeJson, type ContainerRecord, type SandboxRecord } from './records.ts';
 import { runcExec, runcExecSync } from './runc-exec.ts';
 import { bundleDir, runtimePaths, sandboxDir, type RuntimePaths } from './runtime-paths.ts';
@@ -224,63 +223,15 @@ export class RuncRuntime implements ContainerRuntime {
       throw new ContainerStartError('no command specified', 'CreateContainerError');
     const id = newId();
     const b = bundleDir(this.paths, id);
-    const rootfs = join(b, 'rootfs');
-    await Promise.all(
-      ['upper', 'work', 'rootfs'].map((d) => mkdir(join(b, d), { recursive: true })),
-    );
     try {
-      await mountOverlay(
-        await this.#o.images.lowerDirs(image.id),
-        join(b, 'upper'),
-        join(b, 'work'),
-        rootfs,
-      );
-      const sec = config.security;
-      const user = await resolveUser(rootfs, {
-        ...(sec.runAsUser !== undefined ? { runAsUser: sec.runAsUser } : {}),
-        ...(sec.runAsGroup !== undefined ? { runAsGroup: sec.runAsGroup } : {}),
-        ...(sec.runAsUsername !== undefined ? { imageUser: sec.runAsUsername } : {}),
-        supplementalGroups: sec.supplementalGroups,
-      });
-      const etcMounts = Object.entries(sandbox.etcFiles)
-        .filter(([target]) => !config.mounts.some((m) => m.containerPath === target))
-        .map(([containerPath, hostPath]) => ({ containerPath, hostPath, readonly: false }));
-      const r = config.resources;
-      const spec = buildOciSpec({
-        args: config.args,
-        env: config.env,
-        cwd: config.workingDir || '/',
-        uid: user.uid,
-        gid: user.gid,
-        additionalGids: user.additionalGids,
-        hostname: sandbox.config.hostname,
-        rootfs,
+      await writeBundle({
+        bundle: b,
+        lowerDirs: await this.#o.images.lowerDirs(image.id),
+        sandbox,
+        config,
         cgroupsPath: `/${this.paths.cgroupRoot}/${sandboxId}/${id}`,
-        ...(sandbox.netnsPath !== undefined ? { netnsPath: sandbox.netnsPath } : {}),
-        utsPath: sandbox.utsPath,
-        ...(sandbox.ipcPath !== undefined ? { ipcPath: sandbox.ipcPath } : {}),
-        mounts: [
-          ...etcMounts,
-          ...config.mounts.map((m) => ({
-            containerPath: m.containerPath,
-            hostPath: m.hostPath,
-            readonly: m.readOnly,
-          })),
-        ],
-        privileged: sec.privileged,
-        capAdd: sec.capAdd,
-        capDrop: sec.capDrop,
-        noNewPrivileges: sec.noNewPrivileges,
-        readonlyRootfs: sec.readOnlyRootfs,
-        terminal: config.tty,
-        ...(sandbox.config.sysctls ? { sysctl: sandbox.config.sysctls } : {}),
-        ...(r.memoryLimitBytes ? { memoryLimitBytes: r.memoryLimitBytes } : {}),
-        ...(r.cpuShares ? { cpuShares: r.cpuShares } : {}),
-        ...(r.cpuQuota ? { cpuQuota: r.cpuQuota, cpuPeriod: r.cpuPeriod ?? 100000 } : {}),
-        ...(r.oomScoreAdj !== undefined ? { oomScoreAdj: r.oomScoreAdj } : {}),
         hostLimits: this.#limits,
       });
-      await writeFile(join(b, 'config.json'), JSON.stringify(spec));
     } catch (err: unknown) {
       await unmountAll(b).catch(() => undefined);
       await rm(b, { recursive: true, force: true });
