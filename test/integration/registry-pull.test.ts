@@ -10,6 +10,7 @@ import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { LocalImageStore } from '../../src/runtime/images/local-image-store.ts';
 import { credentialsFor, RegistryPuller } from '../../src/runtime/images/registry/index.ts';
 import { DirLayerSink } from '../../src/runtime/images/registry/testing/dir-layer-sink.ts';
 import { pushImage, type BlobSource } from '../../scripts/images/oci-push.ts';
@@ -70,6 +71,17 @@ describe('registry pull (docker-registry on loopback)', { skip }, () => {
     const again = await puller.pull(`${host}/library/busybox:1.28`, [], sink);
     assert.equal(again.id, info.id);
     assert.equal(sink.fills, 1, 'layer already present: not fetched again');
+  });
+
+  it('pulls into the real LocalImageStore through its ImageService', async () => {
+    const host = pub?.host ?? '';
+    const store = new LocalImageStore({ root: join(work, 'store'), puller: new RegistryPuller() });
+    const ref = `${host}/library/busybox:latest`;
+    const info = await store.pullImage(ref, []);
+    assert.deepEqual(info.repoDigests, [`${host}/library/busybox@${digest}`]);
+    assert.deepEqual(info.config.cmd, ['sh']);
+    assert.ok(lstatSync(join(store.layerDir(diffId), 'bin/busybox')).isFile());
+    assert.equal((await store.imageStatus(ref))?.id, info.id);
   });
 
   it('reports a missing tag with the registry reason', async () => {
