@@ -9,13 +9,14 @@
  * - `configs/<hex>.json` image config bytes, exactly as received (so the id can be re-checked);
  * - `index.json` images → tags and digests (see store-index.ts), `index.lock` while it changes;
  * - `leases/<holder>.json` which image a container uses (see store-leases.ts);
- * - `tmp/` work space on the same file system; a layer is built in `tmp/` and renamed into
- *   `layers/` in one step, and deleted by being renamed back out first, so `layers/<hex>`
- *   either is complete or does not exist. Leftovers of crashed processes are swept at start.
+ * - `tmp/` work space on the same file system: a layer is built there and renamed into `layers/`
+ *   (and renamed out to be deleted), so `layers/<hex>` is complete or absent. Leftovers of
+ *   crashed processes are swept at start.
  *
  * Layers no image references are deleted when an image is removed, except layers this process
  * added for an image not recorded yet and, for other processes' pulls in progress, layers younger
- * than {@link freshLayerMs} that no removed image used.
+ * than {@link freshLayerMs} that no removed image used. While this process pulls, the deletion
+ * waits until the pulls are over (a pull may have found a layer present and be about to use it).
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -29,11 +30,11 @@ import {
   type ImageService,
   type PullAuth,
 } from '../container-runtime.ts';
-import { normalizeImageRef, parseImageRef } from './image-ref.ts';
+import { normalizeImageRef } from './image-ref.ts';
 import { importRootfs, type ExtractedLayer } from './local-import.ts';
 import { exists, sweepTempDir, tempName, treeSize, writeFileAtomic } from './store-fs.ts';
 import {
-  imageInfoConfig,
+  imageInfo,
   parseImageConfig,
   type ImageConfigJson,
   type ImportConfigOptions,
@@ -41,7 +42,7 @@ import {
 import { StoreIndex, type IndexedImage, type StoreIndexData } from './store-index.ts';
 import { deleteLease, ImageInUseError, readLeases, writeLease } from './store-leases.ts';
 import { deleteUnusedLayers } from './store-layer-gc.ts';
-import { findImage, hexOf } from './store-ref-match.ts';
+import { findImage, hexOf, normalizeRepoDigest, normalizeTag } from './store-ref-match.ts';
 import { SharedFlights } from './store-pull-sharing.ts';
 
 export { ImageInUseError } from './store-leases.ts';
@@ -77,7 +78,9 @@ export class LocalImageStore implements ImageService {
   /** Layers this process added whose image is not recorded yet (diffId → when). */
   readonly #fresh = new Map<string, number>();
   readonly #configs = new Map<string, ImageConfigJson>();
-  readonly #pulls = new SharedFlights<ImageInfo>();
+  readonly #pulls = new SharedFlights<ImageInfo>(() => this.#collectDeferred());
+  /** Layers of images removed while pulls were running (a pull may be about to reuse them). */
+  readonly #deferredLayers = new Set<string>();
   #ready: Promise<void> | undefined;
 
   constructor(opts: LocalImageStoreOptions) {
@@ -87,6 +90,7 @@ export class LocalImageStore implements ImageService {
     this.#index = new StoreIndex(opts.root);
   }
 
+  /** Sets (or replaces) the puller used by {@link pullImage}. */
   setPuller(p: ImagePuller): void {
     this.#puller = p;
   }
@@ -173,16 +177,8 @@ export class LocalImageStore implements ImageService {
     const cfg = parseImageConfig(configBytes);
     const hex = createHash('sha256').update(configBytes).digest('hex');
     const id = `sha256:${hex}`;
-    const tags = repoTags.map((t) => {
-      const r = parseImageRef(t);
-      if (r.digest !== undefined) throw new Error(`tag "${t}" must not contain a digest`);
-      return normalizeImageRef(t);
-    });
-    const digests = repoDigests.map((d) => {
-      const r = parseImageRef(d);
-      if (r.digest === undefined) throw new Error(`repo digest "${d}" has no digest`);
-      return `${r.registry}/${r.repository}@${r.digest}`;
-    });
+    const tags = repoTags.map(normalizeTag);
+    const digests = repoDigests.map(normalizeRepoDigest);
     await this.#init();
     const info = await this.#index.update(async (data) => {
       const missing = cfg.rootfs.diff_ids.filter((d) => !this.hasLayer(d));
@@ -294,6 +290,12 @@ export class LocalImageStore implements ImageService {
 
   /** Deletes layers no image in `data` uses (see the file header for what is spared). */
   async #collectLayers(data: StoreIndexData, removedLayers: Set<string>): Promise<void> {
+    if (this.#pulls.size > 0) {
+      for (const d of removedLayers) this.#deferredLayers.add(d);
+      return;
+    }
+    const removed = new Set([...removedLayers, ...this.#deferredLayers]);
+    this.#deferredLayers.clear();
     const used = new Set<string>();
     for (const id of Object.keys(data.images)) {
       try {
@@ -306,29 +308,33 @@ export class LocalImageStore implements ImageService {
     const now = Date.now();
     const spare = (diffId: string): boolean =>
       used.has(diffId) || now - (this.#fresh.get(diffId) ?? 0) < freshLayerMs;
-    await deleteUnusedLayers(this.root, spare, removedLayers, freshLayerMs, this.#log);
+    await deleteUnusedLayers(this.root, spare, removed, freshLayerMs, this.#log);
+  }
+
+  /** Runs the layer collection postponed by removals during pulls, once no pull runs. */
+  #collectDeferred(): void {
+    if (this.#deferredLayers.size === 0) return;
+    this.#index
+      .update((data) => this.#collectLayers(data, new Set()))
+      .catch((err: unknown) => this.#log.warn('Deleting unused image layers failed', { err }));
   }
 
   /**
    * Pulls through the configured {@link ImagePuller}. Concurrent pulls of one normalised
    * reference share one download; each caller's signal only cancels its own wait.
    */
-  pullImage(ref: string, auth: PullAuth[], signal?: AbortSignal): Promise<ImageInfo> {
+  async pullImage(ref: string, auth: PullAuth[], signal?: AbortSignal): Promise<ImageInfo> {
     const puller = this.#puller;
     if (!puller) {
-      return Promise.reject(
-        new ImagePullError(
-          `cannot pull image "${ref}": this node has no registry puller configured (import the image with "podbay image import")`,
-        ),
+      throw new ImagePullError(
+        `cannot pull image "${ref}": this node has no registry puller configured (import the image with "podbay image import")`,
       );
     }
     let key: string;
     try {
       key = normalizeImageRef(ref);
     } catch (e) {
-      return Promise.reject(
-        new ImagePullError(`invalid image reference "${ref}": ${(e as Error).message}`),
-      );
+      throw new ImagePullError(`invalid image reference "${ref}": ${(e as Error).message}`);
     }
     return this.#pulls.run(
       key,
@@ -356,14 +362,7 @@ export class LocalImageStore implements ImageService {
   }
 
   async #info(id: string, entry: IndexedImage): Promise<ImageInfo> {
-    const cfg = await this.#config(id);
-    return {
-      id,
-      repoTags: [...entry.repoTags],
-      repoDigests: [...entry.repoDigests],
-      size: entry.size,
-      config: imageInfoConfig(cfg),
-    };
+    return imageInfo(id, entry, await this.#config(id));
   }
 
   async #config(id: string): Promise<ImageConfigJson> {

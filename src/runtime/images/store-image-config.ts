@@ -4,6 +4,7 @@
  * config generated for a rootfs import.
  */
 import type { ImageInfo } from '../container-runtime.ts';
+import type { IndexedImage } from './store-index.ts';
 
 /** The parts of an image config the store uses (other fields are kept verbatim on disk). */
 export interface ImageConfigJson {
@@ -76,6 +77,17 @@ export function imageInfoConfig(cfg: ImageConfigJson): ImageInfo['config'] {
   }
   if (c.Labels && typeof c.Labels === 'object') out.labels = { ...c.Labels };
   return out;
+}
+
+/** The {@link ImageInfo} of image `id`, from its index entry and config. */
+export function imageInfo(id: string, entry: IndexedImage, cfg: ImageConfigJson): ImageInfo {
+  return {
+    id,
+    repoTags: [...entry.repoTags],
+    repoDigests: [...entry.repoDigests],
+    size: entry.size,
+    config: imageInfoConfig(cfg),
+  };
 }
 
 /** The OCI architecture name of this machine (`amd64`, `arm64`, …). */

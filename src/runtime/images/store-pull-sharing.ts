@@ -14,6 +14,9 @@ interface Flight<T> {
 export class SharedFlights<T> {
   readonly #flights = new Map<string, Flight<T>>();
 
+  /** `onIdle` runs each time the last flight lands. */
+  constructor(private readonly onIdle: () => void = () => undefined) {}
+
   /** Number of operations in flight (for tests and status). */
   get size(): number {
     return this.#flights.size;
@@ -32,6 +35,7 @@ export class SharedFlights<T> {
           .then(() => start(controller.signal))
           .finally(() => {
             if (this.#flights.get(key) === created) this.#flights.delete(key);
+            if (this.#flights.size === 0) this.onIdle();
           }),
       };
       flight = created;

@@ -21,6 +21,21 @@ export function hexOf(digest: string, what: string): string {
   return digest.slice('sha256:'.length);
 }
 
+/** `name[:tag]` in full form (`docker.io/library/busybox:latest`); a digest is an error. */
+export function normalizeTag(ref: string): string {
+  if (parseImageRef(ref).digest !== undefined) {
+    throw new Error(`tag "${ref}" must not contain a digest`);
+  }
+  return normalizeImageRef(ref);
+}
+
+/** `name@sha256:…` in full form, without any tag (`docker.io/library/busybox@sha256:…`). */
+export function normalizeRepoDigest(ref: string): string {
+  const r = parseImageRef(ref);
+  if (r.digest === undefined) throw new Error(`repo digest "${ref}" has no digest`);
+  return `${r.registry}/${r.repository}@${r.digest}`;
+}
+
 /** Finds the image `ref` names in `data`; undefined when none (or an ambiguous id prefix). */
 export function findImage(ref: string, data: StoreIndexData): ImageMatch | undefined {
   if (idPattern.test(ref)) return data.images[ref] ? { id: ref, kind: 'id' } : undefined;
