@@ -5,10 +5,11 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { closeSync, existsSync, openSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { conmonCreate } from '../../src/runtime/runc/conmon.ts';
 import { buildOciSpec } from '../../src/runtime/runc/oci-spec.ts';
 import type { RuncTarget } from '../../src/runtime/runc/runc-exec.ts';
 import { buildBusyboxRootfs } from './images/busybox-rootfs.ts';
@@ -58,6 +59,9 @@ export interface RuncContainer {
   bundle: string;
   /** Host pid of the container's PID 1. */
   pid: number;
+  /** With conmon: the CRI-format log and the exit-dir file. */
+  logPath?: string;
+  exitFile?: string;
   /** Kills and deletes the container and removes everything the fixture created. */
   stop(): Promise<void>;
 }
@@ -70,11 +74,35 @@ async function hostLimits(): Promise<{ nofileHard: number; oomScoreAdj: number }
   return { nofileHard: hard, oomScoreAdj: adj };
 }
 
+/** Removes the container's cgroup from every hierarchy if runc left it behind. */
+async function removeCgroups(name: string): Promise<void> {
+  for (const h of await readdir('/sys/fs/cgroup').catch(() => [])) {
+    const d = join('/sys/fs/cgroup', h, name);
+    if (existsSync(d)) await rmdir(d);
+  }
+}
+
+/** Waits (up to 5 s) until the bundle's conmon has exited, so nothing outlives `stop()`. */
+async function waitConmonGone(bundle: string): Promise<void> {
+  const pid = await readFile(join(bundle, 'conmon.pid'), 'utf8').catch(() => '');
+  if (pid.trim() === '') return;
+  for (let i = 0; i < 250; i++) {
+    const status = await readFile(`/proc/${pid.trim()}/status`, 'utf8').catch(() => '');
+    if (status === '' || /^State:\s+Z/m.test(status)) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`conmon ${pid.trim()} still running`);
+}
+
 /**
  * Starts `args` in a fresh busybox container (detached, stdio to /dev/null) and resolves once
  * runc reports it running.
  */
-export async function startRuncContainer(options: { args: string[] }): Promise<RuncContainer> {
+export async function startRuncContainer(options: {
+  args: string[];
+  /** Run under conmon (notes §3.3) instead of `runc run -d`; `tty` sets `process.terminal`. */
+  conmon?: { stdin: boolean; tty: boolean };
+}): Promise<RuncContainer> {
   const id = `pbx-${randomBytes(4).toString('hex')}`;
   const dir = await mkdtemp(join(tmpdir(), 'podbay-runc-'));
   const root = join(dir, 'state');
@@ -122,17 +150,40 @@ export async function startRuncContainer(options: { args: string[] }): Promise<R
       mounts: [],
       hostLimits: await hostLimits(),
     });
+    if (options.conmon?.tty === true)
+      (spec['process'] as Record<string, unknown>)['terminal'] = true;
     await writeFile(join(bundle, 'config.json'), JSON.stringify(spec));
     cleanups.push(async () => {
       await runCmd('runc', ['--root', root, 'kill', '--all', id, 'KILL']);
-      for (let i = 0; i < 100; i++) {
+      const conmonLeft = await waitConmonGone(bundle).catch((e: unknown) => e);
+      for (let i = 0; ; i++) {
         const r = await runCmd('runc', ['--root', root, 'delete', '--force', id]);
         const list = await runOk('runc', ['--root', root, 'list', '-q']);
-        if (!list.split('\n').includes(id)) return;
+        if (!list.split('\n').includes(id)) break;
         if (i === 99) throw new Error(`runc delete ${id}: ${r.stderr}`);
         await new Promise((res) => setTimeout(res, 20));
       }
+      await removeCgroups(`podbay-test-${id}`);
+      if (conmonLeft instanceof Error) throw conmonLeft;
     });
+    if (options.conmon) {
+      const logPath = join(dir, 'container.log');
+      const pid = await conmonCreate({
+        conmon: (await runOk('sh', ['-c', 'command -v conmon'])).trim(),
+        runc: (await runOk('sh', ['-c', 'command -v runc'])).trim(),
+        runcRoot: root,
+        id,
+        name: id,
+        bundle,
+        logPath,
+        exitDir: join(dir, 'exits'),
+        socketDir: join(dir, 's'),
+        ...options.conmon,
+      });
+      await runOk('runc', ['--root', root, 'start', id]);
+      const target = { runc: 'runc', root, id, execDir };
+      return { target, bundle, pid, logPath, exitFile: join(dir, 'exits', id), stop };
+    }
     const pidFile = join(dir, 'container.pid');
     // The container inherits runc's stdio, so stderr goes to a file, not a pipe we would wait on.
     const errFile = join(dir, 'runc-run.err');
