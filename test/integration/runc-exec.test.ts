@@ -13,14 +13,20 @@ import {
   runcExec,
   runcExecSync,
 } from '../../src/runtime/runc/runc-exec.ts';
+import { conmonAttach } from '../../src/runtime/runc/runc-attach.ts';
 import {
   canRunContainers,
+  runCmd,
   runOk,
   startRuncContainer,
   type RuncContainer,
 } from '../support/runc-container.ts';
 
 const skip = await canRunContainers();
+const attachSkip =
+  skip ||
+  ((await runCmd('sh', ['-c', 'command -v conmon && command -v socat'])).code !== 0 &&
+    'conmon or socat is not installed');
 
 /** True when /proc/<pid> exists and is not a zombie (this machine's PID 1 reaps lazily). */
 function alive(pid: string): boolean {
@@ -268,5 +274,85 @@ describe('runc exec', { skip }, () => {
       `runcExecSync(['true']) median ${median.toFixed(1)} ms (min ${times[0]!.toFixed(1)}, max ${times[19]!.toFixed(1)})`,
     );
     assert.deepEqual(readdirSync(c.target.execDir), [], 'pid and log files removed');
+  });
+});
+
+describe('conmon attach', { skip: attachSkip }, () => {
+  after(() => {
+    const bridges = readdirSync('/proc').filter((d) => {
+      try {
+        const argv = readFileSync(`/proc/${d}/cmdline`, 'utf8');
+        return argv.startsWith('socat\0') && argv.includes('podbay-runc-') && alive(d);
+      } catch {
+        return false;
+      }
+    });
+    assert.deepEqual(bridges, [], 'no socat bridge left');
+  });
+
+  test('stdin in, stdout and stderr apart, exit code', async () => {
+    const script =
+      'while read l; do echo "out:$l"; echo "err:$l" >&2; [ "$l" = q ] && exit 7; done';
+    const c = await startRuncContainer({
+      args: ['sh', '-c', script],
+      conmon: { stdin: true, tty: false },
+    });
+    try {
+      const s = await conmonAttach(c.bundle, { stdin: true, tty: false, stderr: true });
+      const out = reader(s.stdout);
+      const err = reader(s.stderr!);
+      s.stdin!.write('hello\n');
+      await out.waitFor(/out:hello\n/);
+      await err.waitFor(/err:hello\n/);
+      s.stdin!.write('q\n');
+      assert.equal(await s.exited, 7);
+      assert.equal(out.text(), 'out:hello\nout:q\n');
+      assert.equal(err.text(), 'err:hello\nerr:q\n');
+      await assert.rejects(
+        conmonAttach(c.bundle, { stdin: false, tty: false, stderr: true }),
+        RuntimeNotFoundError,
+      );
+    } finally {
+      await c.stop();
+    }
+  });
+
+  test('tty: resize through the ctl fifo, exit code', async () => {
+    const c = await startRuncContainer({ args: ['sh'], conmon: { stdin: true, tty: true } });
+    try {
+      const s = await conmonAttach(c.bundle, { stdin: true, tty: true, stderr: true });
+      assert.equal(s.stderr, undefined);
+      const out = reader(s.stdout);
+      s.resize(132, 50);
+      await new Promise((r) => setTimeout(r, 200));
+      s.stdin!.write('tty; stty size; echo to-stderr >&2\n');
+      await out.waitFor(/\/dev\/pts\/\d+/);
+      await out.waitFor(/\n50 132\r?\n/);
+      await out.waitFor(/to-stderr/);
+      s.stdin!.write('exit 5\n');
+      assert.equal(await s.exited, 5);
+    } finally {
+      await c.stop();
+    }
+  });
+
+  test('kill() detaches and leaves the container running', async () => {
+    const c = await startRuncContainer({
+      args: ['sh', '-c', 'while :; do echo tick; sleep 0.1; done'],
+      conmon: { stdin: false, tty: false },
+    });
+    try {
+      const s = await conmonAttach(c.bundle, { stdin: false, tty: false, stderr: false });
+      assert.equal(s.stdin, undefined);
+      const out = reader(s.stdout);
+      await out.waitFor(/tick\ntick\n/);
+      s.kill();
+      assert.equal(await s.exited, 0);
+      await out.ended;
+      const state = await runOk('runc', ['--root', c.target.root, 'state', c.target.id]);
+      assert.match(state, /"status": "running"/);
+    } finally {
+      await c.stop();
+    }
   });
 });
