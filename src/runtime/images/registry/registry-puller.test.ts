@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -215,6 +216,34 @@ describe('RegistryPuller against an in-process registry', () => {
     reg.blobs.set(`sha256:${createHash('sha256').update(amd.config).digest('hex')}`, amd.config);
     const info = await puller().pull(`${reg.host}/library/docker:v2`, [], sink());
     assert.deepEqual(info.repoDigests, [`${reg.host}/library/docker@${listDigest}`]);
+  });
+
+  it('unpacks zstd layers (sniffed, decoded by the zstd binary)', async (t) => {
+    const tarBytes = await tarOf({ 'z.txt': 'zstd layer' });
+    const z = spawnSync('zstd', ['-q', '-c'], { input: tarBytes });
+    if (z.status !== 0) {
+      t.skip('zstd binary unavailable');
+      return;
+    }
+    const img = buildImage([tarBytes]);
+    const layer = img.layers[0];
+    assert.ok(layer !== undefined);
+    const blob = Buffer.from(z.stdout);
+    const digest = `sha256:${createHash('sha256').update(blob).digest('hex')}`;
+    reg.blobs.set(digest, blob);
+    reg.blobs.set(`sha256:${createHash('sha256').update(img.config).digest('hex')}`, img.config);
+    const manifest = JSON.parse(img.manifest.toString()) as {
+      layers: Array<{ mediaType: string; digest: string; size: number }>;
+    };
+    manifest.layers[0] = {
+      mediaType: 'application/vnd.oci.image.layer.v1.tar+zstd',
+      digest,
+      size: blob.length,
+    };
+    reg.putManifest('library/zstd', 'v1', Buffer.from(JSON.stringify(manifest)), MEDIA.ociManifest);
+    const s = sink();
+    await puller().pull(`${reg.host}/library/zstd:v1`, [], s);
+    assert.equal(readFileSync(join(s.layerPath(layer.diffId), 'z.txt'), 'utf8'), 'zstd layer');
   });
 
   it('stops when aborted', async () => {
