@@ -290,24 +290,28 @@ describe('conmon attach', { skip: attachSkip }, () => {
     assert.deepEqual(bridges, [], 'no socat bridge left');
   });
 
-  test('stdin in, stdout and stderr apart, exit code', async () => {
-    const script =
-      'while read l; do echo "out:$l"; echo "err:$l" >&2; [ "$l" = q ] && exit 7; done';
+  test('stdin in (its end closes the container stdin), stdout and stderr apart, exit code', async () => {
+    const script = 'while read l; do echo "out:$l"; echo "err:$l" >&2; done; echo eof; exit 7';
     const c = await startRuncContainer({
       args: ['sh', '-c', script],
       conmon: { stdin: true, tty: false },
     });
     try {
-      const s = await conmonAttach(c.bundle, { stdin: true, tty: false, stderr: true });
+      const s = await conmonAttach(
+        c.bundle,
+        { stdin: true, tty: false, stderr: true },
+        { socketPath: c.attachSocket! },
+      );
       const out = reader(s.stdout);
       const err = reader(s.stderr!);
       s.stdin!.write('hello\n');
       await out.waitFor(/out:hello\n/);
       await err.waitFor(/err:hello\n/);
-      s.stdin!.write('q\n');
+      // Ending stdin closes the container's stdin; the output goes on until the exit.
+      s.stdin!.end('bye\n');
       assert.equal(await s.exited, 7);
-      assert.equal(out.text(), 'out:hello\nout:q\n');
-      assert.equal(err.text(), 'err:hello\nerr:q\n');
+      assert.equal(out.text(), 'out:hello\nout:bye\neof\n');
+      assert.equal(err.text(), 'err:hello\nerr:bye\n');
       await assert.rejects(
         conmonAttach(c.bundle, { stdin: false, tty: false, stderr: true }),
         RuntimeNotFoundError,

@@ -62,6 +62,8 @@ export interface RuncContainer {
   /** With conmon: the CRI-format log and the exit-dir file. */
   logPath?: string;
   exitFile?: string;
+  /** With conmon: the attach socket through conmon's short symlink in the socket dir. */
+  attachSocket?: string;
   /** Kills and deletes the container and removes everything the fixture created. */
   stop(): Promise<void>;
 }
@@ -182,7 +184,9 @@ export async function startRuncContainer(options: {
       });
       await runOk('runc', ['--root', root, 'start', id]);
       const target = { runc: 'runc', root, id, execDir };
-      return { target, bundle, pid, logPath, exitFile: join(dir, 'exits', id), stop };
+      const exitFile = join(dir, 'exits', id);
+      const attachSocket = join(dir, 's', id, 'attach');
+      return { target, bundle, pid, logPath, exitFile, attachSocket, stop };
     }
     const pidFile = join(dir, 'container.pid');
     // The container inherits runc's stdio, so stderr goes to a file, not a pipe we would wait on.
