@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import type { ImageInfo } from '../../runtime/container-runtime.ts';
 import { normalizeImageRef, parseImageRef } from '../../runtime/images/image-ref.ts';
 import { LocalImageStore } from '../../runtime/images/local-image-store.ts';
+import { importName } from '../../runtime/images/local-import.ts';
 import { defaultDataDir } from '../defaults.ts';
 
 export const imageUsage = `Usage:
@@ -107,9 +108,9 @@ async function runImport(args: string[]): Promise<number> {
   const badEnv = env.find((e) => !/^[^=]+=/.test(e));
   if (badEnv !== undefined) throw new UsageError(`--env "${badEnv}": want NAME=VALUE`);
   try {
-    normalizeImageRef(name);
+    importName(name);
   } catch (e) {
-    throw new UsageError(`invalid image name "${name}": ${(e as Error).message}`);
+    throw new UsageError((e as Error).message);
   }
   const st = await stat(tarPath).catch(() => undefined);
   if (!st?.isFile()) throw new Error(`cannot read "${tarPath}": no such file`);

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
 import { buildBusyboxRootfs } from '../../../test/support/images/busybox-rootfs.ts';
-import { extractRootfsTar } from './local-import.ts';
+import { extractRootfsTar, importName } from './local-import.ts';
 import { LocalImageStore } from './local-image-store.ts';
 
 const isRoot = process.getuid?.() === 0;
@@ -141,6 +141,14 @@ describe('importRootfs', () => {
     );
     assert.deepEqual(await readdir(join(root, 'tmp')), []);
     assert.deepEqual(await readdir(join(root, 'layers')), []);
+  });
+
+  test('import names follow the reference grammar', () => {
+    assert.equal(importName('busybox'), 'docker.io/library/busybox:latest');
+    assert.equal(importName('localhost:5000/a/b_c:v1.2-x'), 'localhost:5000/a/b_c:v1.2-x');
+    assert.throws(() => importName('Upper'), /invalid image name "Upper": path components/);
+    assert.throws(() => importName('a//b'), /path components/);
+    assert.throws(() => importName('app:-bad'), /invalid tag in "app:-bad"/);
   });
 
   test('zstd tarballs and digest names are refused with a clear message', async () => {

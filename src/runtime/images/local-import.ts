@@ -138,6 +138,30 @@ export async function extractRootfsTar(
   return { diffId: `sha256:${hash.digest('hex')}`, size };
 }
 
+const component = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+
+/**
+ * Checks a name to import as (`name[:tag]`, lower-case path components, tag `[\w][\w.-]{0,127}`,
+ * no digest) and returns it normalised; throws a message saying what is wrong.
+ */
+export function importName(name: string): string {
+  const ref = parseImageRef(name);
+  if (ref.digest !== undefined) {
+    throw new Error(
+      `cannot import as "${name}": an image name for import takes a tag, not a digest`,
+    );
+  }
+  if (!ref.repository.split('/').every((c) => component.test(c))) {
+    throw new Error(
+      `invalid image name "${name}": path components are lower-case letters, digits and . _ -`,
+    );
+  }
+  if (ref.tag !== undefined && !/^\w[\w.-]{0,127}$/.test(ref.tag)) {
+    throw new Error(`invalid tag in "${name}": letters, digits, _ . - (at most 128)`);
+  }
+  return normalizeImageRef(name);
+}
+
 /** Imports a rootfs tarball as image `name` (default tag `latest`) into `store`. */
 export async function importRootfs(
   store: LocalImageStore,
@@ -146,13 +170,7 @@ export async function importRootfs(
   opts: ImportConfigOptions = {},
   signal?: AbortSignal,
 ): Promise<ImageInfo> {
-  const ref = parseImageRef(name);
-  if (ref.digest !== undefined) {
-    throw new Error(
-      `cannot import as "${name}": an image name for import takes a tag, not a digest`,
-    );
-  }
-  const tag = normalizeImageRef(name);
+  const tag = importName(name);
   const { diffId } = await store.putLayerComputed((dir) => extractRootfsTar(tarPath, dir, signal));
   return store.putImage(buildImportConfig(diffId, opts), [tag], []);
 }
