@@ -102,11 +102,11 @@ describe('runc exec process handling (stand-in runc)', { skip }, () => {
 
   test('sync: the timeout kills the whole process group and reports 137', async () => {
     const t0 = Date.now();
-    const r = await runcExecSync(t, ['sh', '-c', 'echo up; sleep 8471 & sleep 8472'], 300);
+    const r = await runcExecSync(t, ['sh', '-c', 'echo up; sleep 8471 & sleep 8472'], 800);
     assert.equal(r.timedOut, true);
     assert.equal(r.exitCode, EXEC_TIMEOUT_EXIT_CODE);
     assert.equal(r.stdout.toString(), 'up\n');
-    assert.ok(Date.now() - t0 < 2000);
+    assert.ok(Date.now() - t0 < 4000);
     assert.deepEqual(hostProcesses(['sleep', '8471']), []);
     assert.deepEqual(hostProcesses(['sleep', '8472']), []);
   });
