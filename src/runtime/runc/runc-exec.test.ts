@@ -111,6 +111,15 @@ describe('runc exec process handling (stand-in runc)', { skip }, () => {
     assert.deepEqual(hostProcesses(['sleep', '8472']), []);
   });
 
+  test('sync: a background process holding the pipes does not hold the result', async () => {
+    const t0 = Date.now();
+    const r = await runcExecSync(t, ['sh', '-c', 'sleep 8475 & echo hi'], 5000);
+    assert.equal(r.exitCode, 0);
+    assert.equal(r.stdout.toString(), 'hi\n');
+    assert.ok(Date.now() - t0 < 2000, `took ${Date.now() - t0} ms`);
+    for (const pid of hostProcesses(['sleep', '8475'])) process.kill(Number(pid), 'SIGKILL');
+  });
+
   test('sync: each output is capped', async () => {
     const r = await runcExecSync(t, ['head', '-c', String(EXEC_OUTPUT_CAP + 1000), '/dev/zero'], 0);
     assert.equal(r.exitCode, 0);
