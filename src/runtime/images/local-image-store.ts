@@ -41,7 +41,7 @@ import {
 } from './store-image-config.ts';
 import { StoreIndex, type IndexedImage, type StoreIndexData } from './store-index.ts';
 import { deleteLease, ImageInUseError, readLeases, writeLease } from './store-leases.ts';
-import { deleteUnusedLayers } from './store-layer-gc.ts';
+import { deleteUnusedConfigs, deleteUnusedLayers } from './store-layer-gc.ts';
 import { findImage, hexOf, normalizeRepoDigest, normalizeTag } from './store-ref-match.ts';
 import { SharedFlights } from './store-pull-sharing.ts';
 
@@ -309,6 +309,7 @@ export class LocalImageStore implements ImageService {
     const spare = (diffId: string): boolean =>
       used.has(diffId) || now - (this.#fresh.get(diffId) ?? 0) < freshLayerMs;
     await deleteUnusedLayers(this.root, spare, removed, freshLayerMs, this.#log);
+    await deleteUnusedConfigs(this.root, new Set(Object.keys(data.images)), this.#log);
   }
 
   /** Runs the layer collection postponed by removals during pulls, once no pull runs. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -28,6 +28,21 @@ async function makeTar(content: string): Promise<string> {
 }
 
 describe('deleting unused layers', () => {
+  test('configs no index entry names are deleted with the next removal', async () => {
+    const root = join(work, 'store-configs');
+    const store = new LocalImageStore({ root });
+    await store.importRootfs(await makeTar('keep'), 'keep');
+    const a = await store.importRootfs(await makeTar('gone'), 'gone');
+    const orphan = join(root, 'configs', `${'e'.repeat(64)}.json`);
+    await writeFile(orphan, '{}');
+    await store.removeImage('gone');
+    assert.equal(
+      (await readdir(join(root, 'configs'))).length,
+      1,
+      `only keep's config is left (removed ${a.id} and the orphan)`,
+    );
+  });
+
   test('layers of an image removed during a pull wait until the pull is over', async () => {
     const root = join(work, 'store-deferred');
     const store = new LocalImageStore({ root });

@@ -1,6 +1,7 @@
 /**
- * Deleting layers nothing uses. A layer directory is first renamed out of `layers/` (so it
- * vanishes in one step, never half-deleted in place), then removed from `tmp/`.
+ * Deleting layers nothing uses (a layer directory is first renamed out of `layers/`, so it
+ * vanishes in one step, never half-deleted in place, then removed from `tmp/`), and image
+ * configs no index entry names (left by a write of the index that failed).
  */
 import { readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -40,4 +41,18 @@ export async function deleteUnusedLayers(
     deleted.push(diffId);
   }
   return deleted;
+}
+
+/** Deletes `<root>/configs/<hex>.json` files whose image id is not in `imageIds`. */
+export async function deleteUnusedConfigs(
+  root: string,
+  imageIds: ReadonlySet<string>,
+  log: Logger,
+): Promise<void> {
+  for (const name of await readdir(join(root, 'configs'))) {
+    const m = /^([0-9a-f]{64})\.json$/.exec(name);
+    if (!m || imageIds.has(`sha256:${m[1]!}`)) continue;
+    await rm(join(root, 'configs', name), { force: true });
+    log.info('Deleted the config of an unrecorded image', { id: `sha256:${m[1]!}` });
+  }
 }
