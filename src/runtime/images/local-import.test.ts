@@ -100,6 +100,46 @@ describe('importRootfs', () => {
     assert.deepEqual(await readdir(join(root, 'layers')), []);
   });
 
+  test(
+    'lowerDirs mount as an overlay, top layer winning',
+    { skip: !isRoot && 'needs root' },
+    async () => {
+      const src = join(work, 'overlay-base');
+      await mkdir(join(src, 'etc'), { recursive: true });
+      await writeFile(join(src, 'etc/who'), 'base');
+      await writeFile(join(src, 'etc/base-only'), 'b');
+      const tar = join(work, 'overlay-base.tar');
+      execFileSync('tar', ['-C', src, '-cf', tar, '.']);
+      const store = new LocalImageStore({ root: join(work, 'store-overlay') });
+      await store.importRootfs(tar, 'base');
+      const baseDiffId = sha256(readFileSync(tar));
+      const topDiffId = sha256(Buffer.from('top layer'));
+      await store.putLayer(topDiffId, async (dir) => {
+        await mkdir(join(dir, 'etc'));
+        await writeFile(join(dir, 'etc/who'), 'top');
+      });
+      const config = { rootfs: { type: 'layers', diff_ids: [baseDiffId, topDiffId] } };
+      await store.putImage(Buffer.from(JSON.stringify(config)), ['stacked'], []);
+      const lower = await store.lowerDirs('stacked');
+      const merged = join(work, 'merged');
+      await mkdir(merged);
+      execFileSync('mount', [
+        '-t',
+        'overlay',
+        'overlay',
+        '-o',
+        `lowerdir=${lower.join(':')}`,
+        merged,
+      ]);
+      try {
+        assert.equal(readFileSync(join(merged, 'etc/who'), 'utf8'), 'top');
+        assert.equal(readFileSync(join(merged, 'etc/base-only'), 'utf8'), 'b');
+      } finally {
+        execFileSync('umount', [merged]);
+      }
+    },
+  );
+
   test('bytes after the end-of-archive marker still count in the diff_id', async () => {
     const src = join(work, 'padded');
     await mkdir(src, { recursive: true });
