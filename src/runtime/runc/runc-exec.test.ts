@@ -150,6 +150,15 @@ describe('runc exec process handling (stand-in runc)', { skip }, () => {
     assert.equal(await s.exited, 127);
   });
 
+  test('a missing runc binary is an error, not an exit code', async () => {
+    const bad = { ...t, runc: join(dir, 'no-runc') };
+    await assert.rejects(runcExecSync(bad, ['true'], 1000), /cannot run runc: .*ENOENT/);
+    await assert.rejects(
+      runcExec(bad, ['true'], { stdin: false, tty: false, stderr: true }),
+      /cannot run runc: .*ENOENT/,
+    );
+  });
+
   test('streaming: stdin, separate stderr, exit code', async () => {
     const s = await runcExec(t, ['sh', '-c', 'cat; echo bye >&2; exit 3'], {
       stdin: true,

@@ -103,6 +103,7 @@ class RuncExecProcess {
   readonly exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private exited = false;
   private killing: Promise<void> | undefined;
+  private spawnError: string | undefined;
 
   constructor(
     readonly t: RuncTarget,
@@ -116,8 +117,9 @@ class RuncExecProcess {
         this.exited = true;
         resolve({ code, signal });
       });
-      child.once('error', () => {
+      child.once('error', (e) => {
         this.exited = true;
+        this.spawnError = e.message;
         resolve({ code: 127, signal: null });
       });
     });
@@ -144,6 +146,9 @@ class RuncExecProcess {
 
   /** runc's error message (from its log, else from the given output tail). */
   async startError(outputTail: string): Promise<string> {
+    if (this.spawnError !== undefined) {
+      throw new Error(`exec in ${this.t.id}: cannot run runc: ${this.spawnError}`);
+    }
     const log = await readFile(this.logFile, 'utf8').catch(() => '');
     const messages = log
       .split('\n')
@@ -374,15 +379,9 @@ export async function runcExec(
     resizing = resizing.then(
       () =>
         new Promise<void>((resolve) => {
-          const runc = p.runcPid();
-          if (runc === undefined) return resolve();
-          const s = spawn(
-            'stty',
-            ['-F', `/proc/${runc}/fd/0`, 'rows', String(r), 'cols', String(c)],
-            {
-              stdio: 'ignore',
-            },
-          );
+          const tty = `/proc/${String(p.runcPid())}/fd/0`;
+          const args = ['-F', tty, 'rows', String(r), 'cols', String(c)];
+          const s = spawn('stty', args, { stdio: 'ignore' });
           s.once('error', () => resolve());
           s.once('exit', () => resolve());
         }),
