@@ -8,12 +8,11 @@
  *  6. publish status (containers, phase, conditions, IPs) when it changed.
  * Service-link env vars and FailedScheduling checks are not done yet.
  */
-import { isNotFound } from '../k8s/errors.ts';
 import type { Pod } from '../k8s/types/pod.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/log.ts';
 import { EventRecorder, involvedObjectOf } from '../client/event-recorder.ts';
-import { resources, type KubeClient } from '../client/kube-client.ts';
+import type { KubeClient } from '../client/kube-client.ts';
 import type {
   ContainerRuntime,
   ContainerStatus as Instance,
@@ -22,13 +21,12 @@ import type {
 import { CrashLoopBackoff, ImagePullBackoff } from './backoff.ts';
 import { computePodActions, type ObservedContainer } from './compute-pod-actions.ts';
 import { podUidLabel } from './labels.ts';
-import { convertContainerStatuses, type StartError } from './status/container-statuses.ts';
-import { computePodConditions } from './status/pod-conditions.ts';
-import { computePodPhase, latchPhase } from './status/pod-phase.ts';
+import type { StartError } from './status/container-statuses.ts';
 import { podGraceSeconds } from './termination-order.ts';
 import type { ProbeManager } from './prober/probe-manager.ts';
 import type { ProbeDial } from './prober/run-probe.ts';
 import { killPod } from './kill-pod.ts';
+import { publishStatus } from './pod-status-writes.ts';
 import { createSandbox, ensureNetwork, type PodVolumes } from './pod-sandbox.ts';
 import { fieldPath, startContainer } from './start-container.ts';
 import { VolumeError } from './volumes/volume-error.ts';
@@ -60,8 +58,6 @@ export interface SyncDeps {
   /** Node memory capacity in bytes (Burstable OOM scores). */
   memoryCapacity?: number | undefined;
 }
-
-const iso = (ms: number): string => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
 
 function newestByName(instances: Instance[]): Map<string, Instance> {
   const out = new Map<string, Instance>();
@@ -156,65 +152,4 @@ export async function syncPod(pod: Pod, deps: SyncDeps): Promise<{ requeueAfterM
   // Step 6: status.
   await publishStatus(pod, deps, !!sandbox && !actions.killPod, errors, actions.killPod);
   return requeue !== undefined ? { requeueAfterMs: requeue } : {};
-}
-
-/** hostIP(s) and podIP(s) of a pod. */
-function addresses(pod: Pod, deps: SyncDeps): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  const host = deps.network?.hostIP();
-  if (host) Object.assign(out, { hostIP: host, hostIPs: [{ ip: host }] });
-  const ips = deps.podIPs.get(pod.metadata.uid ?? '') ?? [];
-  if (ips.length) Object.assign(out, { podIP: ips[0], podIPs: ips.map((ip) => ({ ip })) });
-  else if (pod.status?.podIP)
-    Object.assign(out, { podIP: pod.status.podIP, podIPs: pod.status.podIPs });
-  return out;
-}
-
-/** Computes and publishes the pod's status when it changed. */
-export async function publishStatus(
-  pod: Pod,
-  deps: SyncDeps,
-  sandboxReady: boolean,
-  errors: Map<string, StartError>,
-  terminal: boolean,
-): Promise<void> {
-  const uid = pod.metadata.uid ?? '';
-  const instances = await deps.runtime.listContainers({ labels: { [podUidLabel]: uid } });
-  const { initStatuses, statuses } = convertContainerStatuses(pod, {
-    instances,
-    startErrors: errors,
-    probes: (_name, id) => deps.probes.result(id),
-  });
-  const phase = latchPhase(
-    pod.status?.phase,
-    computePodPhase(pod, { initStatuses, statuses, podIsTerminal: terminal }),
-  );
-  const now = iso(deps.clock.now());
-  const conditions = computePodConditions(pod, {
-    phase,
-    initStatuses,
-    statuses,
-    sandboxReady,
-    now,
-  });
-  const status = {
-    ...pod.status,
-    phase,
-    conditions,
-    ...(initStatuses.length ? { initContainerStatuses: initStatuses } : {}),
-    containerStatuses: statuses,
-    startTime: pod.status?.startTime ?? now,
-    ...addresses(pod, deps),
-  };
-  if (JSON.stringify(status) === JSON.stringify(pod.status)) return;
-  try {
-    await deps.client.update(
-      resources.pods,
-      pod.metadata.namespace ?? '',
-      { ...pod, status },
-      { subresource: 'status', fieldManager: 'kubelet' },
-    );
-  } catch (err: unknown) {
-    if (!isNotFound(err)) throw err;
-  }
 }

@@ -21,6 +21,7 @@ import {
   type SandboxStatus,
   type StreamSession,
 } from '../container-runtime.ts';
+import { HarnessRun, harnessParams, type HarnessLine } from './harness-program.ts';
 
 /** How a fake container reacts to its stop signal. */
 export interface StopBehaviour {
@@ -31,11 +32,26 @@ export interface StopBehaviour {
 interface FakeContainer extends ContainerStatus {
   config: ContainerConfig;
   stop: StopBehaviour;
+  /** The harness program when the argv is `["h"]`. */
+  proc?: HarnessRun;
+  /** Exec'd harness processes (hooks), ended with the container. */
+  execs: Set<HarnessRun>;
+  /** Called once when the container exits. */
+  waiters: (() => void)[];
+}
+
+const internal = new Set(['config', 'stop', 'proc', 'execs', 'waiters']);
+function publicView(c: FakeContainer): ContainerStatus {
+  return Object.fromEntries(
+    Object.entries(c).filter(([k]) => !internal.has(k)),
+  ) as unknown as ContainerStatus;
 }
 
 /** The fake runtime. */
 export class FakeContainerRuntime implements ContainerRuntime, ImageService {
   readonly calls: string[] = [];
+  /** The shared harness log (lifecycle-scenarios.md §0.2) of every `h` program and hook. */
+  readonly log: HarnessLine[] = [];
   readonly #sandboxes = new Map<string, SandboxStatus>();
   readonly #containers = new Map<string, FakeContainer>();
   readonly #images = new Map<string, ImageInfo>();
@@ -99,6 +115,10 @@ export class FakeContainerRuntime implements ContainerRuntime, ImageService {
     c.exitCode = code;
     c.finishedAt = this.clock.now();
     c.reason = reason ?? (code === 0 ? 'Completed' : 'Error');
+    c.proc?.kill();
+    for (const e of c.execs) e.kill();
+    c.execs.clear();
+    for (const w of c.waiters.splice(0)) w();
     this.#emit({ type: 'containerExited', id, labels: c.labels });
   }
 
@@ -177,6 +197,8 @@ export class FakeContainerRuntime implements ContainerRuntime, ImageService {
       annotations: config.annotations,
       config,
       stop: this.#stopBehaviour.get(config.name) ?? { onTermExitCode: 143 },
+      execs: new Set(),
+      waiters: [],
     });
     return id;
   }
@@ -188,6 +210,11 @@ export class FakeContainerRuntime implements ContainerRuntime, ImageService {
     c.state = 'running';
     c.startedAt = this.clock.now();
     this.#emit({ type: 'containerStarted', id, labels: c.labels });
+    if (c.config.args[0] === 'h' && c.config.args.length === 1) {
+      const p = harnessParams(c.name, c.config.env, c.attempt);
+      c.proc = new HarnessRun(this.clock, this.log, p, (code) => this.exitContainer(id, code));
+      c.proc.start();
+    }
     return;
   }
 
@@ -195,12 +222,64 @@ export class FakeContainerRuntime implements ContainerRuntime, ImageService {
     const c = this.#get(id);
     this.#call('stopContainer', c.name);
     if (c.state !== 'running') return;
-    if (c.stop.onTermExitCode !== undefined) {
+    if (c.proc) c.proc.term();
+    else if (c.stop.onTermExitCode !== undefined) {
       this.exitContainer(id, c.stop.onTermExitCode);
       return;
     }
-    await this.clock.sleep(timeoutSeconds * 1000);
+    if (c.state !== 'running') return;
+    const ac = new AbortController();
+    const exited = new Promise<void>((r) => c.waiters.push(r));
+    await Promise.race([
+      exited,
+      this.clock.sleep(timeoutSeconds * 1000, ac.signal).catch(() => undefined),
+    ]);
+    ac.abort();
     this.exitContainer(id, 137);
+  }
+
+  /** Runs an exec'd command: the harness (`h K=V…`) and a few shell idioms, else the scripted result. */
+  #exec(
+    c: FakeContainer,
+    cmd: string[],
+    timeoutMs: number,
+  ): Promise<{ code: number; out: string; timedOut?: boolean }> {
+    const scripted = this.#execResults.get(c.name);
+    if (scripted) return Promise.resolve({ code: scripted.exitCode, out: scripted.output });
+    if (cmd[0] === 'h') {
+      const run = new HarnessRun(
+        this.clock,
+        this.log,
+        harnessParams(c.name, cmd.slice(1)),
+        (code) => {
+          c.execs.delete(run);
+          done(code);
+        },
+      );
+      let done = (_code: number): void => undefined;
+      const ac = new AbortController();
+      const finished = new Promise<{ code: number; out: string }>((r) => {
+        done = (code) => r({ code, out: '' });
+      });
+      c.execs.add(run);
+      run.start();
+      return Promise.race([
+        finished,
+        this.clock.sleep(timeoutMs, ac.signal).then(
+          () => ({ code: -1, out: '', timedOut: true }),
+          () => ({ code: -1, out: '' }),
+        ),
+      ]).finally(() => ac.abort());
+    }
+    if (cmd[0] === 'test' && cmd[1] === '-f' && cmd[2] === '/tmp/started')
+      return Promise.resolve({ code: !c.proc || c.proc.started ? 0 : 1, out: '' });
+    if (cmd[0] === 'probe-log') {
+      this.log.push({ t: this.clock.now(), name: cmd[1] ?? c.name, event: 'Probe' });
+      return Promise.resolve({ code: Number(cmd[2] ?? '0'), out: '' });
+    }
+    const m = cmd[0] === 'sh' && cmd[1] === '-c' ? /^exit (\d+)$/.exec(cmd[2] ?? '') : null;
+    if (m) return Promise.resolve({ code: Number(m[1]), out: '' });
+    return Promise.resolve({ code: 0, out: '' });
   }
 
   async removeContainer(id: string): Promise<void> {
@@ -216,25 +295,24 @@ export class FakeContainerRuntime implements ContainerRuntime, ImageService {
         (!filter.sandboxId || c.sandboxId === filter.sandboxId) &&
         Object.entries(filter.labels ?? {}).every(([k, v]) => c.labels[k] === v),
     );
-    return Promise.resolve(out.map(({ config: _c, stop: _s, ...rest }) => ({ ...rest })));
+    return Promise.resolve(out.map(publicView));
   }
 
   containerStatus(id: string): Promise<ContainerStatus> {
-    const { config: _c, stop: _s, ...rest } = this.#get(id);
-    return Promise.resolve({ ...rest });
+    return Promise.resolve(publicView(this.#get(id)));
   }
 
-  async execSync(id: string, cmd: string[]): Promise<ExecSyncResult> {
+  async execSync(id: string, cmd: string[], timeoutMs = 60_000): Promise<ExecSyncResult> {
     await this.#yield();
     const c = this.#get(id);
     this.#call('execSync', `${c.name} ${cmd.join(' ')}`);
     if (c.state !== 'running') throw new RuntimeNotFoundError(`container "${id}" is not running`);
-    const r = this.#execResults.get(c.name) ?? { exitCode: 0, output: '' };
+    const r = await this.#exec(c, cmd, timeoutMs);
     return {
-      exitCode: r.exitCode,
-      stdout: Buffer.from(r.output),
+      exitCode: r.code,
+      stdout: Buffer.from(r.out),
       stderr: Buffer.alloc(0),
-      timedOut: false,
+      timedOut: !!r.timedOut,
     };
   }
 
