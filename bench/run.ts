@@ -1,11 +1,16 @@
 /**
  * Runs podbay's benchmarks and prints their figures: `npm run bench [-- NAME…]`.
- * Names: api, kubelet. (More arrive with the runtime, images and streaming.)
+ * Names: api, kubelet, pods. (More arrive with images and streaming.)
  */
 import { benchApi } from './api.bench.ts';
 import { benchKubelet } from './kubelet.bench.ts';
+import { benchPods } from './pods.bench.ts';
 
-const all: Record<string, () => Promise<void>> = { api: benchApi, kubelet: benchKubelet };
+const all: Record<string, () => Promise<void>> = {
+  api: benchApi,
+  kubelet: benchKubelet,
+  pods: benchPods,
+};
 const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 for (const name of names.length ? names : Object.keys(all)) {
   const run = all[name];

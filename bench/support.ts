@@ -35,9 +35,16 @@ export function rssMB(pid: number): number {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
-/** Starts `podbay up` (compiled if built) on a free port with a fresh data dir. */
-export async function startDaemon(): Promise<BenchDaemon> {
+/**
+ * Starts `podbay up` (compiled if built) on a free port with a fresh data dir; `extraArgs` go
+ * to `up` (default: no node agent, for API-only benchmarks).
+ */
+export async function startDaemon(
+  extraArgs: string[] = ['--no-node-agent'],
+  prepare?: (dataDir: string) => Promise<void>,
+): Promise<BenchDaemon & { dataDir: string }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'podbay-bench-'));
+  await prepare?.(dataDir);
   const t0 = performance.now();
   const child = spawn(
     process.execPath,
@@ -52,6 +59,7 @@ export async function startDaemon(): Promise<BenchDaemon> {
       join(dataDir, 'kubeconfig'),
       '--log-level',
       'warn',
+      ...extraArgs,
     ],
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );
@@ -71,6 +79,7 @@ export async function startDaemon(): Promise<BenchDaemon> {
   }
   const readyMs = performance.now() - t0;
   return {
+    dataDir,
     url,
     pid: child.pid!,
     readyMs,

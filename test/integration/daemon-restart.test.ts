@@ -78,6 +78,7 @@ test('a second daemon on the same data directory is refused; kill -9 leaves the 
       join(dataDir, 'kc'),
       '--log-level',
       'warn',
+      '--no-node-agent',
     ],
     { stdio: 'ignore' },
   );

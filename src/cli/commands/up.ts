@@ -15,6 +15,9 @@ const options = {
   kubeconfig: { type: 'string' },
   detach: { type: 'boolean', short: 'd' },
   'log-level': { type: 'string' },
+  'pod-cidr': { type: 'string' },
+  bridge: { type: 'string' },
+  'no-node-agent': { type: 'boolean' },
 } as const;
 
 async function waitReady(
@@ -68,7 +71,18 @@ export async function runUp(argv: string[]): Promise<number> {
   const log = createLogger({ level: (values['log-level'] as 'info' | undefined) ?? 'info' });
   let daemon: Daemon;
   try {
-    daemon = await Daemon.start({ dataDir, port, log });
+    daemon = await Daemon.start({
+      dataDir,
+      port,
+      log,
+      ...(values['no-node-agent'] ? { nodeAgent: false } : {}),
+      network: {
+        ...(values['pod-cidr'] !== undefined ? { cidr: values['pod-cidr'] } : {}),
+        ...(values.bridge !== undefined
+          ? { bridge: values.bridge, nftTable: values.bridge.replace(/[^a-zA-Z0-9_]/g, '_') }
+          : {}),
+      },
+    });
   } catch (err: unknown) {
     console.error(`podbay: ${err instanceof Error ? err.message : String(err)}`);
     return 1;

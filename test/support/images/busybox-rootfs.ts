@@ -28,7 +28,7 @@ export async function buildBusyboxRootfs(
 ): Promise<string> {
   const cacheDir = opts.cacheDir ?? join(tmpdir(), 'podbay-test-images');
   const busybox = opts.busybox ?? '/bin/busybox';
-  const tarPath = join(cacheDir, 'busybox-rootfs.tar');
+  const tarPath = join(cacheDir, 'busybox-rootfs-v2.tar');
   try {
     await stat(tarPath);
     return tarPath;
@@ -37,6 +37,7 @@ export async function buildBusyboxRootfs(
   }
   await mkdir(cacheDir, { recursive: true });
   const root = await mkdtemp(join(cacheDir, 'build-'));
+  await chmod(root, 0o755); // the tar's `./` entry becomes the image's `/`
   try {
     for (const d of [
       'bin',

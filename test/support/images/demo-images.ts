@@ -24,6 +24,7 @@ export async function buildNginxRootfs(): Promise<string> {
   const base = await buildBusyboxRootfs();
   const out = join(tmpdir(), 'podbay-test-images', 'nginx-rootfs.tar');
   const dir = mkdtempSync(join(tmpdir(), 'podbay-nginx-'));
+  chmodSync(dir, 0o755);
   try {
     execFileSync('tar', ['-xf', base, '-C', dir]);
     mkdirSync(join(dir, 'usr/share/nginx/html'), { recursive: true });

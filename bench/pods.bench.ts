@@ -1,0 +1,184 @@
+/**
+ * Real pods (issue 4): a `podbay up` child with the node agent (runc + conmon, its own bridge
+ * and CIDR), busybox imported offline; then, as medians over POD_RUNS pods created one after
+ * another: create → Running for a 2-container pod, and create → app started for an
+ * init + native sidecar + app pod; then 110 pods × 2 containers at once: time to all Running,
+ * the daemon's RSS, conmon's PSS per pod and the host's MemAvailable drop per pod.
+ *
+ *   npm run bench -- pods          (needs root, runc, conmon)
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { KubeClient, resources } from '../src/client/kube-client.ts';
+import { httpTransport } from '../src/client/http-transport.ts';
+import { nodeAgentUnavailable } from '../src/daemon/node-agent.ts';
+import type { Pod } from '../src/k8s/types/pod.ts';
+import { buildBusyboxRootfs } from '../test/support/images/busybox-rootfs.ts';
+import { median, percentile, rssMB, startDaemon } from './support.ts';
+
+const runs = Number(process.env['POD_RUNS'] ?? 20);
+const dense = Number(process.env['POD_DENSE'] ?? 110);
+const root = new URL('..', import.meta.url).pathname;
+const bridge = 'pbbench0';
+const sleeper = { image: 'busybox:1.36', command: ['sleep', '100000'] };
+
+const memAvailableKB = (): number =>
+  Number(/MemAvailable:\s+(\d+)/.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1] ?? NaN);
+
+/** Sum of PSS (KB) of the conmon processes of this data dir. */
+function conmonPssKB(dataDir: string): { count: number; pssKB: number } {
+  let count = 0;
+  let pssKB = 0;
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (!cmd.startsWith('conmon') && !cmd.includes('/conmon\0')) continue;
+      if (!cmd.includes(dataDir)) continue;
+      const m = /^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+      count++;
+      pssKB += Number(m?.[1] ?? 0);
+    } catch {
+      /* gone */
+    }
+  }
+  return { count, pssKB };
+}
+
+async function waitFor(client: KubeClient, name: string, ok: (p: Pod) => boolean): Promise<void> {
+  for (;;) {
+    const p = await client.get<Pod>(resources.pods, 'default', name);
+    if (ok(p)) return;
+    await new Promise((r) => setTimeout(r, 3));
+  }
+}
+
+const pod = (name: string, spec: Pod['spec']): Pod => ({
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name },
+  spec: { terminationGracePeriodSeconds: 0, ...spec },
+});
+
+/** Runs the pod benchmark and prints its figures. */
+export async function benchPods(): Promise<void> {
+  const why = nodeAgentUnavailable();
+  if (why) {
+    console.log(`pods: skipped (${why})`);
+    return;
+  }
+  const tar = await buildBusyboxRootfs();
+  const d = await startDaemon(
+    ['--bridge', bridge, '--pod-cidr', '10.252.0.0/16'],
+    async (dataDir) => {
+      execFileSync(process.execPath, [
+        join(root, 'bin/podbay.js'),
+        'image',
+        'import',
+        tar,
+        'busybox:1.36',
+        '--data-dir',
+        dataDir,
+      ]);
+      return Promise.resolve();
+    },
+  );
+  const client = new KubeClient({ transport: httpTransport({ server: d.url }) });
+  try {
+    const two: number[] = [];
+    const three: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      let t0 = performance.now();
+      await client.create(
+        resources.pods,
+        'default',
+        pod(`two-${i}`, {
+          containers: [
+            { name: 'a', ...sleeper },
+            { name: 'b', ...sleeper },
+          ],
+        }),
+      );
+      await waitFor(client, `two-${i}`, (p) => p.status?.phase === 'Running');
+      two.push(performance.now() - t0);
+      t0 = performance.now();
+      await client.create(
+        resources.pods,
+        'default',
+        pod(`three-${i}`, {
+          initContainers: [
+            { name: 'init', image: 'busybox:1.36', command: ['true'] },
+            { name: 'sidecar', restartPolicy: 'Always', ...sleeper },
+          ],
+          containers: [{ name: 'app', ...sleeper }],
+        }),
+      );
+      await waitFor(
+        client,
+        `three-${i}`,
+        (p) => !!p.status?.containerStatuses?.find((c) => c.name === 'app')?.state?.running,
+      );
+      three.push(performance.now() - t0);
+    }
+    await deleteAll(client);
+    const mem0 = memAvailableKB();
+    const t0 = performance.now();
+    await Promise.all(
+      Array.from({ length: dense }, (_, i) =>
+        client.create(
+          resources.pods,
+          'default',
+          pod(`d-${i}`, {
+            containers: [
+              { name: 'a', ...sleeper },
+              { name: 'b', ...sleeper },
+            ],
+          }),
+        ),
+      ),
+    );
+    for (;;) {
+      const items = (await client.list<Pod>(resources.pods, 'default')).items;
+      if (items.filter((p) => p.status?.phase === 'Running').length >= dense) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const allMs = performance.now() - t0;
+    await new Promise((r) => setTimeout(r, 2000));
+    const rss = rssMB(d.pid);
+    const conmon = conmonPssKB(d.dataDir);
+    const memDropMB = (mem0 - memAvailableKB()) / 1024;
+    console.log(`pods (runc + conmon, busybox, ${runs} pods one after another; medians)`);
+    console.log(
+      `  2-container pod, create -> Running     p50 ${median(two).toFixed(0)} ms  p99 ${percentile(two, 99).toFixed(0)} ms  (target p50 <= 150, p99 <= 300; ratio ${(median(two) / 150).toFixed(2)})`,
+    );
+    console.log(
+      `  init + sidecar + app, -> app started   p50 ${median(three).toFixed(0)} ms  p99 ${percentile(three, 99).toFixed(0)} ms  (target <= 250; ratio ${(median(three) / 250).toFixed(2)})`,
+    );
+    console.log(
+      `  ${dense} pods x 2 containers at once -> all Running  ${(allMs / 1000).toFixed(1)} s`,
+    );
+    console.log(
+      `  daemon RSS with ${dense} pods                  ${rss.toFixed(1)} MB  (target <= 150; ratio ${(rss / 150).toFixed(2)})`,
+    );
+    console.log(
+      `  conmon PSS per pod (${conmon.count} conmons)        ${(conmon.pssKB / dense / 1024).toFixed(2)} MB`,
+    );
+    console.log(`  host MemAvailable drop per pod          ${(memDropMB / dense).toFixed(2)} MB`);
+    await deleteAll(client);
+  } finally {
+    await d.stop();
+    execFileSync('sh', [
+      '-c',
+      `ip link del ${bridge} 2>/dev/null; nft delete table ip ${bridge} 2>/dev/null; true`,
+    ]);
+  }
+}
+
+async function deleteAll(client: KubeClient): Promise<void> {
+  const items = (await client.list(resources.pods, 'default')).items;
+  await Promise.all(
+    items.map((p) => client.delete(resources.pods, 'default', p.metadata.name ?? '')),
+  );
+  while ((await client.list(resources.pods, 'default')).items.length > 0)
+    await new Promise((r) => setTimeout(r, 100));
+}
