@@ -85,6 +85,12 @@ export class ImagePullBackoff {
     return !!e && now < e.until;
   }
 
+  /** Milliseconds until pulls of `key` may be tried again (0 when not backed off). */
+  remainingMs(key: string, now: number): number {
+    const e = this.#entries.get(key);
+    return e ? Math.max(0, e.until - now) : 0;
+  }
+
   /** Records a failed pull at `now`: 10 s, then 20 s, … up to 300 s. */
   failed(key: string, now: number): void {
     const e = this.#entries.get(key);

@@ -7,6 +7,7 @@
  */
 import type { Pod } from '../k8s/types/pod.ts';
 import { involvedObjectOf } from '../client/event-recorder.ts';
+import type { Container } from '../k8s/types/pod.ts';
 import type { ContainerStatus as Instance } from '../runtime/container-runtime.ts';
 import { runHook } from './hooks.ts';
 import { podUidLabel } from './labels.ts';
@@ -83,4 +84,55 @@ export async function killPod(pod: Pod, deps: SyncDeps, grace: number): Promise<
   );
   for (const sb of (await runtime.listPodSandboxes()).filter((s) => s.config.podUid === uid))
     await runtime.stopPodSandbox(sb.id);
+}
+
+/** What a single-container kill needs to know. */
+export interface ContainerKill {
+  id: string;
+  name: string;
+  /** The Killing event's message. */
+  message: string;
+  /** Override of the grace period (probe.terminationGracePeriodSeconds). */
+  graceSeconds?: number | undefined;
+}
+
+/** The grace period of a single-container kill (§13.3): deletion grace, override, pod, 2. */
+export function containerKillGrace(pod: Pod, override?: number): number {
+  const deletion = pod.metadata.deletionGracePeriodSeconds;
+  if (deletion !== undefined && pod.metadata.deletionTimestamp) return deletion;
+  return override ?? pod.spec.terminationGracePeriodSeconds ?? 2;
+}
+
+/**
+ * Stops one container outside a pod stop (probe failure, changed definition, failed postStart,
+ * unknown state): Killing event, its preStop with the grace period, then the stop signal with
+ * what is left (never less than 2 s).
+ */
+export async function killContainer(pod: Pod, deps: SyncDeps, k: ContainerKill): Promise<void> {
+  const { runtime, clock, events } = deps;
+  const specs: Container[] = [...(pod.spec.initContainers ?? []), ...pod.spec.containers];
+  const io = involvedObjectOf(
+    pod,
+    pod.spec.containers.some((c) => c.name === k.name)
+      ? `spec.containers{${k.name}}`
+      : `spec.initContainers{${k.name}}`,
+  );
+  events.record(io, 'Normal', 'Killing', k.message);
+  const grace = containerKillGrace(pod, k.graceSeconds);
+  const preStop = specs.find((s) => s.name === k.name)?.lifecycle?.preStop;
+  let used = 0;
+  if (preStop && grace > 0) {
+    const t0 = clock.now();
+    const r = await runHook(preStop, {
+      runtime,
+      clock,
+      pod,
+      containerId: k.id,
+      timeoutMs: grace * 1000,
+      dial: deps.dial,
+    });
+    if (!r.ok) events.record(io, 'Warning', 'FailedPreStopHook', 'PreStopHook failed');
+    used = (clock.now() - t0) / 1000;
+  }
+  await runtime.stopContainer(k.id, remainingGrace(grace, used, 0));
 }

@@ -49,6 +49,20 @@ export interface KubeletOptions {
   housekeepingMs?: number;
 }
 
+/** Whether an update of a pod matters to its worker (spec, labels, annotations, deletion). */
+function differs(a: Pod, b: Pod): boolean {
+  const view = (p: Pod): string =>
+    JSON.stringify([
+      p.spec,
+      p.metadata.labels,
+      p.metadata.annotations,
+      p.metadata.deletionTimestamp,
+      p.metadata.deletionGracePeriodSeconds,
+      p.metadata.ownerReferences,
+    ]);
+  return view(a) !== view(b);
+}
+
 /** How often the runtime is relisted (the kubelet's PLEG period) and running pods resynced. */
 export const relistMs = 1000;
 export const resyncMs = 60_000;
@@ -127,7 +141,12 @@ export class Kubelet {
       if (e.type === 'deleted') {
         const k = this.#known.get(uid);
         this.#known.set(uid, { pod: k?.pod ?? e.object, gone: true });
-      } else this.#known.set(uid, { pod: e.object, gone: false });
+      } else {
+        this.#known.set(uid, { pod: e.object, gone: false });
+        // As the kubelet's pod config does, a change of status alone does not wake the worker.
+        if (e.type === 'updated' && e.old?.metadata.uid === uid && !differs(e.old, e.object))
+          return;
+      }
       if (e.old && e.old.metadata.uid !== uid) {
         const o = this.#known.get(e.old.metadata.uid ?? '');
         if (o) o.gone = true;

@@ -20,6 +20,7 @@ import { CreateContainerConfigError, containerEnv } from './container-env.ts';
 import { containerNameLabel, podNameLabel, podNamespaceLabel, podUidLabel } from './labels.ts';
 import type { StartError } from './status/container-statuses.ts';
 import { runHook } from './hooks.ts';
+import { killContainer } from './kill-pod.ts';
 import type { SyncDeps } from './sync-pod.ts';
 
 export function fieldPath(pod: Pod, name: string): string {
@@ -82,7 +83,8 @@ export async function startContainer(
         message: `Back-off pulling image "${image}"`,
       });
       events.record(io, 'Normal', 'BackOff', `Back-off pulling image "${image}"`);
-      return 1000;
+      events.record(io, 'Warning', 'Failed', 'Error: ImagePullBackOff');
+      return Math.max(1, deps.pullBackoff.remainingMs(pullKey, clock.now()));
     }
     events.record(io, 'Normal', 'Pulling', `Pulling image "${image}"`);
     const t0 = clock.now();
@@ -102,7 +104,7 @@ export async function startContainer(
       errors.set(spec.name, { reason: 'ErrImagePull', message: msg });
       events.record(io, 'Warning', 'Failed', `Failed to pull image "${image}": ${msg}`);
       events.record(io, 'Warning', 'Failed', 'Error: ErrImagePull');
-      return 10_000;
+      return 1000; // the next sync shows ImagePullBackOff until the window ends
     }
   } else {
     events.record(io, 'Normal', 'Pulled', `Container image "${image}" already present on machine`);
@@ -168,8 +170,7 @@ export async function startContainer(
       });
       if (!r.ok) {
         events.record(io, 'Warning', 'FailedPostStartHook', 'PostStartHook failed');
-        events.record(io, 'Normal', 'Killing', `FailedPostStartHook`);
-        await runtime.stopContainer(id, grace);
+        await killContainer(pod, deps, { id, name: spec.name, message: 'FailedPostStartHook' });
         errors.set(spec.name, { reason: 'PostStartHookError', message: r.message });
       }
     }

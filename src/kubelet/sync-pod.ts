@@ -25,10 +25,10 @@ import type { StartError } from './status/container-statuses.ts';
 import { podGraceSeconds } from './termination-order.ts';
 import type { ProbeManager } from './prober/probe-manager.ts';
 import type { ProbeDial } from './prober/run-probe.ts';
-import { killPod } from './kill-pod.ts';
+import { killContainer, killPod } from './kill-pod.ts';
 import { publishStatus } from './pod-status-writes.ts';
 import { createSandbox, ensureNetwork, type PodVolumes } from './pod-sandbox.ts';
-import { fieldPath, startContainer } from './start-container.ts';
+import { startContainer } from './start-container.ts';
 import { VolumeError } from './volumes/volume-error.ts';
 import type { PodNetwork } from '../network/pod-network.ts';
 
@@ -114,23 +114,32 @@ export async function syncPod(pod: Pod, deps: SyncDeps): Promise<{ requeueAfterM
   if (actions.killPod) {
     await killPod(pod, deps, podGraceSeconds(pod));
   } else {
-    for (const k of actions.containersToKill) {
-      const what = k.isInit ? `Init container ${k.name}` : `Container ${k.name}`;
-      const why = {
-        definitionChanged: 'definition changed',
-        livenessProbe: 'failed liveness probe',
-        startupProbe: 'failed startup probe',
-        unknownState: 'is in an unknown state',
-        podFailed: 'failed',
-      }[k.reason];
-      deps.events.record(
-        involvedObjectOf(pod, fieldPath(pod, k.name)),
-        'Normal',
-        'Killing',
-        `${what} ${why}${k.willRestart && !k.isInit ? ', will be restarted' : ''}`,
-      );
-      await runtime.stopContainer(k.id, pod.spec.terminationGracePeriodSeconds ?? 30);
-    }
+    const specs = [...(pod.spec.initContainers ?? []), ...pod.spec.containers];
+    await Promise.all(
+      actions.containersToKill.map((k) => {
+        const what = k.isInit ? `Init container ${k.name}` : `Container ${k.name}`;
+        const why = {
+          definitionChanged: 'definition changed',
+          livenessProbe: 'failed liveness probe',
+          startupProbe: 'failed startup probe',
+          unknownState: 'is in an unknown state',
+          podFailed: 'failed',
+        }[k.reason];
+        const spec = specs.find((c) => c.name === k.name);
+        const probe =
+          k.reason === 'livenessProbe'
+            ? spec?.livenessProbe
+            : k.reason === 'startupProbe'
+              ? spec?.startupProbe
+              : undefined;
+        return killContainer(pod, deps, {
+          id: k.id,
+          name: k.name,
+          message: `${what} ${why}${k.willRestart && !k.isInit ? ', will be restarted' : ''}`,
+          graceSeconds: probe?.terminationGracePeriodSeconds,
+        });
+      }),
+    );
     // Step 5: volumes, then starts.
     if (actions.initContainersToStart.length + actions.containersToStart.length > 0) {
       try {

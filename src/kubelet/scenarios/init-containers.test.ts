@@ -28,6 +28,8 @@ test('L01: init containers run serially, then the app (Never)', async () => {
               startupProbe: {
                 exec: { command: ['test', '-f', '/tmp/started'] },
                 periodSeconds: 1,
+                // Default 3 would kill the app at ~2 s, before its 5 s start-up (as in v1.33).
+                failureThreshold: 10,
               },
             },
           ),
@@ -49,6 +51,7 @@ test('L01: init containers run serially, then the app (Never)', async () => {
     assert.ok(sim.at('i2', 'Exiting') < sim.at('i3', 'Starting'));
     assert.ok(sim.at('i3', 'Exiting') < sim.at('app', 'Starting'));
     for (const c of ['i1', 'i2', 'i3', 'app']) assert.equal(sim.count(c, 'Starting'), 1, c);
+    assert.ok(sim.T('app', 'Exiting')! - sim.T('app', 'Started')! >= 1);
     const pod = await sim.get('l01');
     for (const c of ['i1', 'i2', 'i3']) {
       assert.equal(stateOf(pod, c), 'term(0, Completed)');

@@ -105,7 +105,8 @@ function convertOne(
   }
   // The waiting override: a container that will be (re)started and last failed to start.
   const err = inputs.startErrors.get(spec.name);
-  const initDone = kind === 'init' && newest?.state === 'exited' && newest.exitCode === 0;
+  // Init containers (sidecars included) whose newest instance exited 0 keep showing it (§8.4 (a)).
+  const initDone = kind !== 'regular' && newest?.state === 'exited' && newest.exitCode === 0;
   const observed = newest
     ? {
         name: newest.name,
