@@ -20,6 +20,8 @@ export interface ConmonSpec {
   exitDir: string;
   socketDir: string;
   stdin: boolean;
+  /** Close the container's stdin after the first attach ends (`stdinOnce`). */
+  stdinOnce?: boolean;
   tty: boolean;
 }
 
@@ -52,6 +54,7 @@ export async function conmonCreate(spec: ConmonSpec): Promise<number> {
     '--runtime-arg', `--root=${spec.runcRoot}`,
     '--log-level', 'error',
     ...(spec.stdin ? ['-i'] : []),
+    ...(spec.stdin && spec.stdinOnce === false ? ['--leave-stdin-open'] : []),
     ...(spec.tty ? ['-t'] : []),
   ]; // prettier-ignore
   const child = spawn(spec.conmon, args, {

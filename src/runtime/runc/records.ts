@@ -33,6 +33,7 @@ export interface ContainerRecord {
   logPath: string;
   stopSignal: string;
   stdin: boolean;
+  stdinOnce?: boolean;
   tty: boolean;
   labels: ContainerConfig['labels'];
   annotations: ContainerConfig['annotations'];

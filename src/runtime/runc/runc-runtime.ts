@@ -33,6 +33,7 @@ import { readHostLimits } from './host-limits.ts';
 import { unmountAll } from './mounts.ts';
 import { writeBundle } from './bundle.ts';
 import { readRecords, writeJson, type ContainerRecord, type SandboxRecord } from './records.ts';
+import { conmonAttach } from './runc-attach.ts';
 import { runcExec, runcExecSync } from './runc-exec.ts';
 import { bundleDir, runtimePaths, sandboxDir, type RuntimePaths } from './runtime-paths.ts';
 import { createSandboxNamespaces, destroySandboxNamespaces } from './sandbox-namespaces.ts';
@@ -40,6 +41,9 @@ import { createSandboxNamespaces, destroySandboxNamespaces } from './sandbox-nam
 /** Where image layers come from (the local image store). */
 export interface RootfsSource {
   imageStatus(ref: string): Promise<ImageInfo | undefined>;
+  /** Marks an image in use by a container (so it cannot be removed), and releases it. */
+  leaseImage?(holder: string, refOrId: string): Promise<string>;
+  releaseImage?(holder: string): Promise<void>;
   /** Overlay lower dirs, top-most first. */
   lowerDirs(ref: string): Promise<string[]>;
 }
@@ -224,6 +228,7 @@ export class RuncRuntime implements ContainerRuntime {
     const id = newId();
     const b = bundleDir(this.paths, id);
     try {
+      await this.#o.images.leaseImage?.(id, image.id);
       await writeBundle({
         bundle: b,
         lowerDirs: await this.#o.images.lowerDirs(image.id),
@@ -235,6 +240,7 @@ export class RuncRuntime implements ContainerRuntime {
     } catch (err: unknown) {
       await unmountAll(b).catch(() => undefined);
       await rm(b, { recursive: true, force: true });
+      await this.#o.images.releaseImage?.(id).catch(() => undefined);
       const msg = err instanceof Error ? err.message : String(err);
       throw new ContainerStartError(msg, 'CreateContainerError', { cause: err });
     }
@@ -249,6 +255,7 @@ export class RuncRuntime implements ContainerRuntime {
       logPath: config.logPath,
       stopSignal: config.stopSignal,
       stdin: config.stdin,
+      stdinOnce: config.stdinOnce,
       tty: config.tty,
       labels: config.labels,
       annotations: config.annotations,
@@ -274,6 +281,7 @@ export class RuncRuntime implements ContainerRuntime {
         exitDir: this.paths.exits,
         socketDir: this.paths.sockets,
         stdin: rec.stdin,
+        stdinOnce: rec.stdinOnce === true,
         tty: rec.tty,
       });
       await runCommand(this.#runc, ['--root', this.paths.runcRoot, 'start', id]);
@@ -371,6 +379,7 @@ export class RuncRuntime implements ContainerRuntime {
     await rm(b, { recursive: true, force: true });
     await rm(join(this.paths.exits, id), { force: true });
     await rm(join(this.paths.sockets, id), { recursive: true, force: true });
+    await this.#o.images.releaseImage?.(id);
     this.#containers.delete(id);
   }
 
@@ -435,9 +444,11 @@ export class RuncRuntime implements ContainerRuntime {
     return runcExec(this.#target(id), cmd, options);
   }
 
-  attach(id: string, _options: ExecOptions): Promise<StreamSession> {
+  attach(id: string, options: ExecOptions): Promise<StreamSession> {
     this.#get(id);
-    return Promise.reject(new Error('attach is not supported by this runtime yet'));
+    return conmonAttach(bundleDir(this.paths, id), options, {
+      socketPath: join(this.paths.sockets, id, 'attach'),
+    });
   }
 
   async reopenContainerLog(id: string): Promise<void> {

@@ -1,7 +1,8 @@
 /**
- * A pod sandbox's shared namespaces without a pause process (notes/runtime.md §1.1): a named
- * network namespace from `ip netns add`, and UTS and IPC namespaces pinned by bind mounts onto
- * files, made by util-linux `unshare`, which also sets the pod's hostname inside.
+ * A pod sandbox's shared namespaces without a pause process (notes/runtime.md §1.1): network,
+ * UTS and IPC namespaces pinned by bind mounts onto files (the network one under `/run/netns`,
+ * so `ip netns` sees it), all made by one util-linux `unshare`, which also brings loopback up
+ * and sets the pod's hostname inside.
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -28,21 +29,25 @@ export async function createSandboxNamespaces(
   const nsDir = join(dir, 'ns');
   await mkdir(nsDir, { recursive: true });
   const out: SandboxNamespaces = { utsPath: join(nsDir, 'uts') };
+  // One process makes and pins every namespace, brings loopback up and sets the hostname.
+  const args: string[] = [];
   if (!opts.hostNetwork) {
     const name = netnsNameOf(sandboxId);
-    await runCommand('ip', ['netns', 'add', name]);
-    await runCommand('ip', ['-n', name, 'link', 'set', 'lo', 'up']);
     out.netnsName = name;
     out.netnsPath = `/run/netns/${name}`;
+    await mkdir('/run/netns', { recursive: true });
+    await writeFile(out.netnsPath, '', { flag: 'wx' });
+    args.push(`--net=${out.netnsPath}`);
   }
   await writeFile(out.utsPath, '');
-  const args = [`--uts=${out.utsPath}`];
+  args.push(`--uts=${out.utsPath}`);
   if (!opts.hostIPC) {
     out.ipcPath = join(nsDir, 'ipc');
     await writeFile(out.ipcPath, '');
     args.push(`--ipc=${out.ipcPath}`);
   }
-  await runCommand('unshare', [...args, 'hostname', opts.hostname.slice(0, 63)]);
+  const script = `${opts.hostNetwork ? '' : 'ip link set lo up && '}hostname "$1"`;
+  await runCommand('unshare', [...args, 'sh', '-c', script, 'sh', opts.hostname.slice(0, 63)]);
   return out;
 }
 
@@ -50,5 +55,7 @@ export async function createSandboxNamespaces(
 export async function destroySandboxNamespaces(sandboxId: string, dir: string): Promise<void> {
   await unmountAll(join(dir, 'ns'));
   await rm(join(dir, 'ns'), { recursive: true, force: true });
-  await runCommand('ip', ['netns', 'del', netnsNameOf(sandboxId)]).catch(() => undefined);
+  const netns = `/run/netns/${netnsNameOf(sandboxId)}`;
+  await unmountAll(netns);
+  await rm(netns, { force: true });
 }
