@@ -9,6 +9,7 @@ const usage = `podbay — Kubernetes Pods on one Linux machine
 Usage:
   podbay up [--data-dir DIR] [--port N] [--kubeconfig FILE] [--detach]
             [--pod-cidr CIDR] [--bridge NAME] [--no-node-agent]
+            [--registries FILE (default <data-dir>/registries.yaml)]
                               Run the daemon (API server + node agent)
   podbay down [--data-dir DIR]
                               Stop the daemon gracefully (containers keep running)

@@ -20,6 +20,7 @@ import { bootstrapCluster } from './bootstrap.ts';
 import { inProcessTransport } from './in-process-transport.ts';
 import { claimDataDir, releaseDataDir, writeDaemonRecord } from './pid-file.ts';
 import { startControllers } from './controllers.ts';
+import type { RegistriesConfig } from '../runtime/images/registry/types.ts';
 import { podStreamingUpgrade, type PodStreamingBackend } from './pod-streaming.ts';
 import {
   nodeAgentUnavailable,
@@ -40,6 +41,7 @@ export interface DaemonOptions {
   /** Run pods for real (default: when this machine can, see nodeAgentUnavailable). */
   nodeAgent?: boolean;
   network?: NodeNetworkOptions;
+  registries?: RegistriesConfig;
 }
 
 /** A running daemon. */
@@ -140,6 +142,7 @@ export class Daemon {
           dataDir,
           nodeName: options.nodeName ?? defaultNodeName(),
           ...(options.network ? { network: options.network } : {}),
+          ...(options.registries ? { registries: options.registries } : {}),
           signal: daemon.#abort.signal,
         });
         daemon.#agent = agent;

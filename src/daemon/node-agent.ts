@@ -19,6 +19,7 @@ import { LinuxPodNetwork } from '../network/linux/linux-pod-network.ts';
 import type { PodNetworkTarget } from '../network/pod-network.ts';
 import { LocalImageStore } from '../runtime/images/local-image-store.ts';
 import { RegistryPuller } from '../runtime/images/registry/registry-puller.ts';
+import type { RegistriesConfig } from '../runtime/images/registry/types.ts';
 import { RuncRuntime } from '../runtime/runc/runc-runtime.ts';
 import type { PodStreamingBackend } from './pod-streaming.ts';
 
@@ -62,11 +63,13 @@ export async function startNodeAgent(o: {
   dataDir: string;
   nodeName: string;
   network?: NodeNetworkOptions;
+  /** Registry mirrors and per-host settings (k3s `registries.yaml` shape). */
+  registries?: RegistriesConfig;
   signal: AbortSignal;
 }): Promise<NodeAgent> {
   const log = o.log;
   const images = new LocalImageStore({ root: join(o.dataDir, 'images'), log });
-  images.setPuller(new RegistryPuller({}));
+  images.setPuller(new RegistryPuller(o.registries ? { registries: o.registries } : {}));
   const runtime = new RuncRuntime({ dataDir: o.dataDir, images, log });
   await runtime.init();
   const network = new LinuxPodNetwork({

@@ -7,17 +7,20 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { nodeAgentUnavailable } from '../../src/daemon/node-agent.ts';
 import { importDemoImages } from '../support/images/demo-images.ts';
+import { registrySkipReason, startTestRegistry, type TestRegistry } from '../support/registry.ts';
 import { Kubectl, kubectlPath } from '../support/kubectl.ts';
 import { startTestDaemon, type TestDaemon } from '../support/daemon.ts';
 
 const kubectl = kubectlPath();
 const seeds = join(import.meta.dirname, '..', 'fixtures', 'seeds');
-const skip = !kubectl ? 'kubectl is not installed' : (nodeAgentUnavailable() ?? false);
+const skip = !kubectl
+  ? 'kubectl is not installed'
+  : (nodeAgentUnavailable() ?? registrySkipReason());
 
 describe('pods run under runc + conmon, driven by kubectl', { skip }, () => {
   let d: TestDaemon;
@@ -25,8 +28,19 @@ describe('pods run under runc + conmon, driven by kubectl', { skip }, () => {
   let runcRoot = '';
   let bridge = '';
 
+  let maxMapCount = '';
+  let registry: TestRegistry | undefined;
   before(async () => {
-    d = await startTestDaemon(undefined, { nodeAgent: true });
+    maxMapCount = readFileSync('/proc/sys/vm/max_map_count', 'utf8').trim();
+    // docker.io is mirrored to a local registry holding busybox as `busybox` and `ubuntu`, so
+    // the seeds' untagged images (pull policy Always) pull offline.
+    registry = await startTestRegistry();
+    await registry.pushBusybox('library/busybox', ['latest']);
+    await registry.pushBusybox('library/ubuntu', ['latest']);
+    d = await startTestDaemon(undefined, {
+      nodeAgent: true,
+      registries: { mirrors: { 'docker.io': [registry.url] } },
+    });
     await importDemoImages(d.daemon.agent!.images);
     runcRoot = d.daemon.agent!.runtime.paths.runcRoot;
     bridge = d.daemon.agent!.network.bridge;
@@ -34,6 +48,8 @@ describe('pods run under runc + conmon, driven by kubectl', { skip }, () => {
   });
 
   after(async () => {
+    await registry?.stop();
+    writeFileSync('/proc/sys/vm/max_map_count', maxMapCount);
     const dataDir = d.dataDir;
     await d?.stop();
     const containers = execFileSync('runc', ['--root', runcRoot, 'list', '-q']).toString().trim();
@@ -187,6 +203,38 @@ spec:
     assert.equal(t.exitCode, 128);
     assert.equal(t.reason, 'StartError');
     assert.match(t.message, /no such file or directory/);
+  });
+
+  test('sysctl seed: a privileged init container of a Deployment writes a host sysctl', async () => {
+    await k.ok(['apply', '-f', join(seeds, 'ubuntu-init-sysctl.yaml')]);
+    await k.ok(['rollout', 'status', 'deploy/ubuntu', '--timeout=60s']);
+    assert.equal(readFileSync('/proc/sys/vm/max_map_count', 'utf8').trim(), '262144');
+    await k.ok(['delete', 'deploy/ubuntu']);
+  });
+
+  test('hostNetwork: the pod shares the node network and its IP', async () => {
+    const manifest = `apiVersion: v1
+kind: Pod
+metadata:
+  name: host-net
+spec:
+  hostNetwork: true
+  restartPolicy: Never
+  containers:
+  - name: app
+    image: busybox:1.36
+    command: ['sh', '-c', 'ip link show ${bridge} >/dev/null && echo 1']
+`;
+    await k.ok(['apply', '-f', '-'], { input: manifest });
+    await waitFor(
+      'Succeeded',
+      async () => (await jsonpath('host-net', '{.status.phase}')) === 'Succeeded',
+    );
+    assert.equal((await k.ok(['logs', 'host-net'])).trim(), '1');
+    assert.equal(
+      await jsonpath('host-net', '{.status.podIP}'),
+      await jsonpath('host-net', '{.status.hostIP}'),
+    );
   });
 
   test('deleting pods stops and removes their containers', async () => {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Daemon } from '../../src/daemon/daemon.ts';
 import { createLogger, nullLogger } from '../../src/lib/log.ts';
+import type { RegistriesConfig } from '../../src/runtime/images/registry/types.ts';
 
 /** A daemon plus its data directory; `stop()` removes both. */
 export interface TestDaemon {
@@ -22,7 +23,7 @@ let seq = 0;
  */
 export async function startTestDaemon(
   dataDir = mkdtempSync(join(tmpdir(), 'podbay-test-')),
-  opts: { nodeAgent?: boolean } = {},
+  opts: { nodeAgent?: boolean; registries?: RegistriesConfig } = {},
 ): Promise<TestDaemon> {
   const log = process.env['PODBAY_TEST_LOG'] ? createLogger({ level: 'debug' }) : nullLogger;
   const n = (process.pid % 200) * 10 + (seq++ % 10);
@@ -32,6 +33,7 @@ export async function startTestDaemon(
     log,
     nodeName: 'podbay-test',
     nodeAgent: opts.nodeAgent === true,
+    ...(opts.registries ? { registries: opts.registries } : {}),
     network: {
       bridge: `pbt${n}`,
       cidr: `10.${200 + (Math.floor(n / 256) % 50)}.${n % 256}.0/24`,

@@ -1,11 +1,13 @@
 /** `podbay up`: runs the daemon in the foreground, or in the background with --detach. */
 import { spawn } from 'node:child_process';
-import { openSync } from 'node:fs';
+import { existsSync, openSync, readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Daemon } from '../../daemon/daemon.ts';
 import { readDaemonRecord } from '../../daemon/pid-file.ts';
 import { createLogger } from '../../lib/log.ts';
+import type { RegistriesConfig } from '../../runtime/images/registry/types.ts';
 import { defaultDataDir, defaultPort } from '../defaults.ts';
 import { defaultKubeconfigPath, writeKubeconfig } from '../kubeconfig.ts';
 
@@ -18,6 +20,7 @@ const options = {
   'pod-cidr': { type: 'string' },
   bridge: { type: 'string' },
   'no-node-agent': { type: 'boolean' },
+  registries: { type: 'string' },
 } as const;
 
 async function waitReady(
@@ -71,8 +74,13 @@ export async function runUp(argv: string[]): Promise<number> {
   const log = createLogger({ level: (values['log-level'] as 'info' | undefined) ?? 'info' });
   let daemon: Daemon;
   try {
+    const registriesFile = values.registries ?? join(dataDir, 'registries.yaml');
+    const registries = existsSync(registriesFile)
+      ? (parseYaml(readFileSync(registriesFile, 'utf8')) as RegistriesConfig)
+      : undefined;
     daemon = await Daemon.start({
       dataDir,
+      ...(registries ? { registries } : {}),
       port,
       log,
       ...(values['no-node-agent'] ? { nodeAgent: false } : {}),

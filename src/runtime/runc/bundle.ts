@@ -19,6 +19,7 @@ export interface BundleInput {
   config: ContainerConfig;
   cgroupsPath: string;
   hostLimits: { nofileHard: number; oomScoreAdj: number };
+  allCapabilities: readonly string[];
 }
 
 /** Creates `<bundle>/{upper,work,rootfs}`, mounts the overlay and writes config.json. */
@@ -72,6 +73,7 @@ export async function writeBundle(o: BundleInput): Promise<void> {
     ...(r.cpuQuota ? { cpuQuota: r.cpuQuota, cpuPeriod: r.cpuPeriod ?? 100000 } : {}),
     ...(r.oomScoreAdj !== undefined ? { oomScoreAdj: r.oomScoreAdj } : {}),
     hostLimits: o.hostLimits,
+    allCapabilities: o.allCapabilities,
   });
   await writeFile(join(b, 'config.json'), JSON.stringify(spec));
 }

@@ -57,6 +57,8 @@ export interface SpecInput {
   cpuQuota?: number;
   cpuPeriod?: number;
   oomScoreAdj?: number;
+  /** Every capability the host lets containers have (privileged containers get them all). */
+  allCapabilities?: readonly string[];
   /** The daemon's own limits; requested values are clamped to these. */
   hostLimits: { nofileHard: number; oomScoreAdj: number };
 }
@@ -81,7 +83,7 @@ export function effectiveCapabilities(
 
 /** Generates the OCI runtime config.json object for one container. */
 export function buildOciSpec(input: SpecInput): Record<string, unknown> {
-  const caps = effectiveCapabilities(input);
+  const caps = effectiveCapabilities(input, input.allCapabilities);
   const nofile = Math.min(1048576, input.hostLimits.nofileHard);
   const process: Record<string, unknown> = {
     terminal: input.terminal === true,

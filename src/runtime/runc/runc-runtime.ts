@@ -29,7 +29,7 @@ import {
 import { removeCgroups } from './cgroups.ts';
 import { ConmonCreateError, cleanRuncMessage, conmonCreate } from './conmon.ts';
 import { ExitWatcher, readExitFile } from './exit-watcher.ts';
-import { readHostLimits } from './host-limits.ts';
+import { readBoundingCapabilities, readHostLimits } from './host-limits.ts';
 import { unmountAll } from './mounts.ts';
 import { writeBundle } from './bundle.ts';
 import { readRecords, writeJson, type ContainerRecord, type SandboxRecord } from './records.ts';
@@ -85,6 +85,7 @@ export class RuncRuntime implements ContainerRuntime {
   readonly #containers = new Map<string, ContainerRecord>();
   readonly #listeners = new Set<(e: RuntimeEvent) => void>();
   readonly #limits = readHostLimits();
+  readonly #caps = readBoundingCapabilities();
   readonly #exits: ExitWatcher;
 
   constructor(options: RuncRuntimeOptions) {
@@ -236,6 +237,7 @@ export class RuncRuntime implements ContainerRuntime {
         config,
         cgroupsPath: `/${this.paths.cgroupRoot}/${sandboxId}/${id}`,
         hostLimits: this.#limits,
+        allCapabilities: this.#caps,
       });
     } catch (err: unknown) {
       await unmountAll(b).catch(() => undefined);

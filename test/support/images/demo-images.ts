@@ -1,6 +1,6 @@
 /**
  * Offline stand-ins for the images the seeds use, imported into a daemon's image store:
- * `busybox` (1.36, 1.28, latest) from busybox-static, `debian` (the same userland), and an
+ * `busybox` (1.36, 1.28) from busybox-static, `debian` (the same userland), and an
  * `nginx` look-alike — busybox httpd serving /usr/share/nginx/html on port 80 and appending a
  * line per request to /var/log/nginx/access.log, which is what the sidecar seeds read.
  */
@@ -41,7 +41,7 @@ export async function buildNginxRootfs(): Promise<string> {
 /** Imports the stand-in images into `store`. */
 export async function importDemoImages(store: LocalImageStore): Promise<void> {
   const busybox = await buildBusyboxRootfs();
-  for (const name of ['busybox:1.36', 'busybox:1.28', 'busybox:latest', 'debian:latest'])
+  for (const name of ['busybox:1.36', 'busybox:1.28', 'debian:latest'])
     await store.importRootfs(busybox, name, { cmd: ['sh'] });
   const nginx = await buildNginxRootfs();
   for (const name of ['nginx:1.27', 'nginx:latest'])
