@@ -4,7 +4,8 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { apiFixture } from '../api/testing/api-fixture.ts';
-import { podLogHandler } from './pod-logs.ts';
+import type { Pod } from '../k8s/types/pod.ts';
+import { podLogHandler, resolveContainer } from './pod-logs.ts';
 
 const line = (s: number, text: string): string =>
   `2026-01-01T00:00:0${s}.000000001Z stdout F ${text}\n`;
@@ -105,4 +106,14 @@ test('pods/log serves the current and previous instance with kube-apiserver erro
     'container "side" in pod "web" is waiting to start: ContainerCreating',
   );
   f.close();
+});
+
+test('without a container name, the only regular container is chosen even beside init ones', () => {
+  const pod = {
+    metadata: { name: 'p' },
+    spec: { initContainers: [{ name: 'i', image: 'b' }], containers: [{ name: 'a', image: 'b' }] },
+  } as unknown as Pod;
+  assert.equal(resolveContainer(pod, null), 'a');
+  assert.equal(resolveContainer(pod, 'i'), 'i');
+  assert.throws(() => resolveContainer(pod, 'x'), /container x is not valid for pod p/);
 });

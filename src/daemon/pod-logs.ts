@@ -36,8 +36,8 @@ export function resolveContainer(pod: Pod, requested: string | null): string {
   const names = allNames(pod);
   const name = pod.metadata.name ?? '';
   if (!requested) {
-    if (names.regular.length === 1 && names.init.length === 0 && names.ephemeral.length === 0)
-      return names.regular[0]!;
+    // With one regular container kube-apiserver picks it, whatever init or ephemeral ones exist.
+    if (names.regular.length === 1) return names.regular[0]!;
     const parts = [
       `a container name must be specified for pod ${name}, choose one of: [${names.regular.join(' ')}]`,
     ];
@@ -46,10 +46,8 @@ export function resolveContainer(pod: Pod, requested: string | null): string {
       parts.push(`or one of the ephemeral containers: [${names.ephemeral.join(' ')}]`);
     throw new BadRequestError(parts.join(' '));
   }
-  if (![...names.regular, ...names.init, ...names.ephemeral].includes(requested)) {
-    const parts = [`container ${requested} is not valid for pod ${name}`];
-    throw new BadRequestError(parts.join(' '));
-  }
+  if (![...names.regular, ...names.init, ...names.ephemeral].includes(requested))
+    throw new BadRequestError(`container ${requested} is not valid for pod ${name}`);
   return requested;
 }
 

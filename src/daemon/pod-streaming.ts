@@ -6,16 +6,18 @@
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { BadRequestError, NotFoundError } from '../k8s/errors.ts';
-import type { Pod } from '../k8s/types/pod.ts';
+import type { ContainerStatus, Pod } from '../k8s/types/pod.ts';
 import type { KubeObject } from '../k8s/types/meta.ts';
 import type { Logger } from '../lib/log.ts';
 import type { UpgradeHandler } from '../api/node-http.ts';
 import {
+  detectUpgrade,
   handleExecUpgrade,
   handlePortForwardUpgrade,
   parseExecRequest,
   parsePortForwardPorts,
   rejectUpgrade,
+  rejectUpgradeText,
 } from '../api/streaming/streaming-upgrade.ts';
 import type { ExecOptions, StreamSession } from '../runtime/container-runtime.ts';
 
@@ -43,6 +45,31 @@ export function defaultContainer(pod: Pod): string | undefined {
   return (
     pod.metadata.annotations?.['kubectl.kubernetes.io/default-container'] ??
     pod.spec.containers[0]?.name
+  );
+}
+
+function statusOf(pod: Pod, container: string): ContainerStatus | undefined {
+  const s = pod.status;
+  return [
+    ...(s?.containerStatuses ?? []),
+    ...(s?.initContainerStatuses ?? []),
+    ...(s?.ephemeralContainerStatuses ?? []),
+  ].find((c) => c.name === container);
+}
+
+/** The kubelet's words when the container has no running instance (finished, or not started). */
+export const containerNotFound = (container: string): string =>
+  `container not found (${JSON.stringify(container)})`;
+
+/**
+ * The error a cluster gives when the container is not running: the kubelet refuses the upgrade
+ * with plain text, which kubectl's SPDY client prints as `unable to upgrade connection: …`; the
+ * API server's WebSocket translator has already upgraded, and sends that as an InternalError
+ * status on the error channel.
+ */
+function notRunningError(container: string): Error {
+  return new Error(
+    `Internal error occurred: unable to upgrade connection: ${containerNotFound(container)}`,
   );
 }
 
@@ -93,14 +120,28 @@ export function podStreamingUpgrade(options: PodStreamingOptions): UpgradeHandle
         throw new BadRequestError(
           `container ${container} is not valid for pod ${pod.metadata.name ?? ''}`,
         );
+      const running = statusOf(pod, container)?.state?.running !== undefined;
+      if (!running && detectUpgrade(req).kind === 'spdy') {
+        rejectUpgradeText(socket, 500, containerNotFound(container));
+        return;
+      }
       handleExecUpgrade(req, socket, head, {
         isAttach: sub === 'attach',
         log,
         request,
-        start: (o) =>
-          sub === 'attach'
-            ? backend.attach(pod, container, o)
-            : backend.exec(pod, container, request.command, o),
+        start: async (o) => {
+          if (!running) throw notRunningError(container);
+          try {
+            return await (sub === 'attach'
+              ? backend.attach(pod, container, o)
+              : backend.exec(pod, container, request.command, o));
+          } catch (err: unknown) {
+            // The runtime found no running instance after all (it exited meanwhile).
+            if (err instanceof Error && /is not running/.test(err.message))
+              throw notRunningError(container);
+            throw err;
+          }
+        },
       });
     } catch (err: unknown) {
       rejectUpgrade(socket, err);

@@ -57,3 +57,21 @@ export function rejectUpgrade(socket: Duplex, err: unknown): void {
   if (socket.destroyed || !socket.writable) return;
   socket.end(head + body);
 }
+
+/**
+ * Answers an upgrade request with a plain-text error, as the kubelet does when it cannot find the
+ * container: kubectl's SPDY client prints `unable to upgrade connection: <text>`.
+ */
+export function rejectUpgradeText(socket: Duplex, code: number, text: string): void {
+  const head = [
+    `HTTP/1.1 ${code} ${http.STATUS_CODES[code] ?? 'Error'}`,
+    'Content-Type: text/plain; charset=utf-8',
+    `Content-Length: ${Buffer.byteLength(text)}`,
+    'Connection: close',
+    '',
+    '',
+  ].join('\r\n');
+  socket.on('error', () => undefined);
+  if (socket.destroyed || !socket.writable) return;
+  socket.end(head + text);
+}

@@ -32,7 +32,7 @@ import {
 import { acceptWebSocket, offeredWebSocketProtocols } from './ws-upgrade.ts';
 
 /** Helpers the caller needs around the entry points, re-exported for a single import. */
-export { rejectUpgrade, upgradeErrorStatus } from './reject-upgrade.ts';
+export { rejectUpgrade, rejectUpgradeText, upgradeErrorStatus } from './reject-upgrade.ts';
 /** Request parsing and handler options of exec/attach. */
 export { parseExecRequest, type ExecHandlerOptions, type ExecRequest } from './exec-request.ts';
 /** Request parsing and handler options of port-forward. */
