@@ -37,6 +37,7 @@ describe('pods run under runc + conmon, driven by kubectl', { skip }, () => {
     registry = await startTestRegistry();
     await registry.pushBusybox('library/busybox', ['latest']);
     await registry.pushBusybox('library/ubuntu', ['latest']);
+    await registry.pushBusybox('library/alpine', ['latest']);
     d = await startTestDaemon(undefined, {
       nodeAgent: true,
       registries: { mirrors: { 'docker.io': [registry.url] } },
@@ -210,6 +211,26 @@ spec:
     await k.ok(['rollout', 'status', 'deploy/ubuntu', '--timeout=60s']);
     assert.equal(readFileSync('/proc/sys/vm/max_map_count', 'utf8').trim(), '262144');
     await k.ok(['delete', 'deploy/ubuntu']);
+  });
+
+  test('native sidecar seed: the log shipper (restartPolicy Always init container) ships the app log', async () => {
+    await k.ok(['apply', '-f', join(seeds, 'native-sidecar-deployment.yaml')]);
+    await k.ok(['rollout', 'status', 'deploy/myapp', '--timeout=60s']);
+    const pods = await k.ok([
+      'get',
+      'pods',
+      '-l',
+      'app=myapp',
+      '-o',
+      'jsonpath={.items[0].metadata.name}',
+    ]);
+    await waitFor('shipped lines', async () =>
+      (await k.ok(['logs', pods, '-c', 'logshipper'])).includes('logging'),
+    );
+    assert.match(await k.ok(['get', 'pod', pods]), /2\/2\s+Running\s+0/);
+    const started = await jsonpath(pods, '{.status.initContainerStatuses[0].started}');
+    assert.equal(started, 'true');
+    await k.ok(['delete', 'deploy/myapp', '--wait=true']);
   });
 
   test('hostNetwork: the pod shares the node network and its IP', async () => {
