@@ -21,6 +21,8 @@ import { LocalImageStore } from '../runtime/images/local-image-store.ts';
 import { RegistryPuller } from '../runtime/images/registry/registry-puller.ts';
 import type { RegistriesConfig } from '../runtime/images/registry/types.ts';
 import { RuncRuntime } from '../runtime/runc/runc-runtime.ts';
+import { collectDeadContainers } from '../runtime/housekeeping/dead-containers.ts';
+import { rotateContainerLogs } from '../runtime/housekeeping/log-rotation.ts';
 import type { PodStreamingBackend } from './pod-streaming.ts';
 
 /** Network settings of the node (tests use their own bridge and CIDR). */
@@ -125,7 +127,18 @@ export async function startNodeAgent(o: {
       runtime.attach(await running(pod, container), options),
     dial: async (pod, port): Promise<Duplex> => network.dial(await targetOf(pod), port),
   };
-  const done = kubelet.run(o.signal).finally(() => runtime.close());
+  // The kubelet's container log manager and container GC, every 10 s.
+  const housekeeping = setInterval(() => {
+    void (async () => {
+      await rotateContainerLogs(runtime);
+      await collectDeadContainers(runtime, podUidLabel);
+    })().catch((err: unknown) => log.warn('Container housekeeping failed', { err }));
+  }, 10_000);
+  housekeeping.unref();
+  const done = kubelet.run(o.signal).finally(() => {
+    clearInterval(housekeeping);
+    runtime.close();
+  });
   return {
     runtime,
     network,

@@ -11,8 +11,10 @@ import { after, before, describe, it } from 'node:test';
 import type { ContainerConfig, ImageInfo } from '../../src/runtime/container-runtime.ts';
 import { ContainerStartError } from '../../src/runtime/container-runtime.ts';
 import { mountsUnder } from '../../src/runtime/runc/mounts.ts';
+import { netnsNameOf } from '../../src/runtime/runc/sandbox-namespaces.ts';
 import { RuncRuntime, type RootfsSource } from '../../src/runtime/runc/runc-runtime.ts';
 import { buildBusyboxRootfs } from '../support/images/busybox-rootfs.ts';
+import { rotateContainerLogs, rotatedFiles } from '../../src/runtime/housekeeping/log-rotation.ts';
 
 const has = (cmd: string): boolean => {
   try {
@@ -64,7 +66,7 @@ describe('RuncRuntime', { skip }, () => {
     assert.equal(left.trim(), '', 'no runc containers left');
     assert.deepEqual(mounts, [], 'no mounts left');
     const netns = execFileSync('ip', ['netns', 'list']).toString();
-    assert.doesNotMatch(netns, /pb-/, 'no netns left');
+    for (const id of made) assert.ok(!netns.includes(netnsNameOf(id)), 'no netns left');
     assert.equal(
       existsSync(`/sys/fs/cgroup/memory/${rt.paths.cgroupRoot}`),
       false,
@@ -72,8 +74,9 @@ describe('RuncRuntime', { skip }, () => {
     );
   });
 
-  const sandbox = (name: string) =>
-    rt.runPodSandbox({
+  const made: string[] = [];
+  const sandbox = async (name: string) => {
+    const sb = await rt.runPodSandbox({
       podUid: `uid-${name}`,
       podName: name,
       podNamespace: 'default',
@@ -87,6 +90,9 @@ describe('RuncRuntime', { skip }, () => {
       labels: {},
       annotations: {},
     });
+    made.push(sb.id);
+    return sb;
+  };
 
   const config = (
     name: string,
@@ -221,6 +227,31 @@ describe('RuncRuntime', { skip }, () => {
     const s = await waitExit(id, 20_000);
     assert.equal(s.reason, 'OOMKilled');
     assert.equal(s.exitCode, 137);
+    await rt.removePodSandbox(sb.id);
+  });
+
+  it('rotates a log: rename, reopen, and conmon carries on in a fresh file', async () => {
+    const sb = await sandbox('rotate');
+    const id = await rt.createContainer(
+      sb.id,
+      config('rotate', [
+        'sh',
+        '-c',
+        'i=0; while true; do echo line-$i; i=$((i+1)); sleep 0.05; done',
+      ]),
+    );
+    await rt.startContainer(id);
+    const { logPath } = await rt.containerStatus(id);
+    await new Promise((r) => setTimeout(r, 500));
+    assert.deepEqual(await rotateContainerLogs(rt, { maxSize: 10 }), [id]);
+    const rotated = await rotatedFiles(logPath);
+    assert.equal(rotated.length, 1);
+    await new Promise((r) => setTimeout(r, 500));
+    const before = (await readFile(rotated[0]!, 'utf8')).trim().split('\n');
+    const now = (await readFile(logPath, 'utf8')).trim().split('\n');
+    const last = Number(/line-(\d+)$/.exec(before.at(-1)!)?.[1]);
+    const first = Number(/line-(\d+)$/.exec(now[0]!)?.[1]);
+    assert.equal(first, last + 1, 'nothing lost or repeated across the rotation');
     await rt.removePodSandbox(sb.id);
   });
 
