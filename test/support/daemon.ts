@@ -1,4 +1,5 @@
 /** Starts a podbay daemon in this process for a test, with a throwaway data directory. */
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,18 +16,17 @@ export interface TestDaemon {
   stopKeepingData(): Promise<void>;
 }
 
-let seq = 0;
-
 /**
  * Starts a daemon on a free port. With `nodeAgent`, pods run for real on a bridge, CIDR and
- * nftables table of the test's own, and `stop()` purges every container, volume and network.
+ * nftables table of the test's own (derived from the data directory, so a restarted daemon
+ * finds its pods' network again), and `stop()` purges every container, volume and network.
  */
 export async function startTestDaemon(
   dataDir = mkdtempSync(join(tmpdir(), 'podbay-test-')),
   opts: { nodeAgent?: boolean; registries?: RegistriesConfig } = {},
 ): Promise<TestDaemon> {
   const log = process.env['PODBAY_TEST_LOG'] ? createLogger({ level: 'debug' }) : nullLogger;
-  const n = (process.pid % 200) * 10 + (seq++ % 10);
+  const n = createHash('sha256').update(dataDir).digest().readUInt16BE(0) % 2000;
   const daemon = await Daemon.start({
     dataDir,
     port: 0,
