@@ -75,7 +75,7 @@ describe('RuncRuntime', { skip }, () => {
   });
 
   const made: string[] = [];
-  const sandbox = async (name: string) => {
+  const sandbox = async (name: string, extra: { shareProcessNamespace?: boolean } = {}) => {
     const sb = await rt.runPodSandbox({
       podUid: `uid-${name}`,
       podName: name,
@@ -89,6 +89,7 @@ describe('RuncRuntime', { skip }, () => {
       hostsFile: `127.0.0.1\tlocalhost\n`,
       labels: {},
       annotations: {},
+      ...extra,
     });
     made.push(sb.id);
     return sb;
@@ -228,6 +229,21 @@ describe('RuncRuntime', { skip }, () => {
     assert.equal(s.reason, 'OOMKilled');
     assert.equal(s.exitCode, 137);
     await rt.removePodSandbox(sb.id);
+  });
+
+  it('shares one PID namespace (catatonit as PID 1) with shareProcessNamespace', async () => {
+    const sb = await sandbox('shared-pid', { shareProcessNamespace: true });
+    const a = await rt.createContainer(sb.id, config('a', ['sleep', '1001']));
+    await rt.startContainer(a);
+    const b = await rt.createContainer(sb.id, config('b', ['sleep', '1002']));
+    await rt.startContainer(b);
+    const ps = (await rt.execSync(b, ['ps', '-o', 'pid,args'], 5000)).stdout.toString();
+    assert.match(ps, /^\s*1 \/catatonit -P$/m);
+    assert.match(ps, /sleep 1001/);
+    assert.match(ps, /sleep 1002/);
+    await rt.removePodSandbox(sb.id);
+    const left = execFileSync('runc', ['--root', rt.paths.runcRoot, 'list', '-q']).toString();
+    assert.doesNotMatch(left, new RegExp(`${sb.id}-infra`));
   });
 
   it('rotates a log: rename, reopen, and conmon carries on in a fresh file', async () => {

@@ -53,6 +53,8 @@ export async function writeBundle(o: BundleInput): Promise<void> {
     ...(sandbox.netnsPath !== undefined ? { netnsPath: sandbox.netnsPath } : {}),
     utsPath: sandbox.utsPath,
     ...(sandbox.ipcPath !== undefined ? { ipcPath: sandbox.ipcPath } : {}),
+    ...(sandbox.pidnsPath !== undefined ? { pidnsPath: sandbox.pidnsPath } : {}),
+    ...(sandbox.hostPID === true ? { hostPID: true } : {}),
     mounts: [
       ...etcMounts,
       ...config.mounts.map((m) => ({

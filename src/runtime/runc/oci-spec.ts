@@ -48,6 +48,8 @@ export interface SpecInput {
   /** Namespaced sysctls (pod `securityContext.sysctls`). */
   sysctl?: Record<string, string>;
   pidnsPath?: string;
+  /** Join the host's PID namespace (`hostPID`). */
+  hostPID?: boolean;
   mounts: SpecMount[];
   privileged?: boolean;
   capAdd?: string[];
@@ -152,7 +154,9 @@ export function buildOciSpec(input: SpecInput): Record<string, unknown> {
     })),
   ];
   const namespaces: Record<string, string>[] = [
-    input.pidnsPath !== undefined ? { type: 'pid', path: input.pidnsPath } : { type: 'pid' },
+    ...(input.hostPID === true
+      ? []
+      : [input.pidnsPath !== undefined ? { type: 'pid', path: input.pidnsPath } : { type: 'pid' }]),
     { type: 'mount' },
     ...(input.netnsPath !== undefined ? [{ type: 'network', path: input.netnsPath }] : []),
     { type: 'uts', path: input.utsPath },

@@ -17,6 +17,10 @@ export interface SandboxRecord {
   netnsPath?: string;
   utsPath: string;
   ipcPath?: string;
+  /** `/proc/<infra pid>/ns/pid` when containers share a PID namespace. */
+  pidnsPath?: string;
+  /** True for hostPID: containers join the host's PID namespace. */
+  hostPID?: boolean;
   /** Files mounted into every container (`/etc/hosts`, `/etc/hostname`, `/etc/resolv.conf`). */
   etcFiles: Record<string, string>;
 }

@@ -29,6 +29,7 @@ import {
 import { removeCgroups } from './cgroups.ts';
 import { ConmonCreateError, cleanRuncMessage, conmonCreate } from './conmon.ts';
 import { ExitWatcher, readExitFile } from './exit-watcher.ts';
+import { startInfra, stopInfra } from './infra-container.ts';
 import { readBoundingCapabilities, readHostLimits } from './host-limits.ts';
 import { unmountAll } from './mounts.ts';
 import { writeBundle } from './bundle.ts';
@@ -169,14 +170,37 @@ export class RuncRuntime implements ContainerRuntime {
         ...(ns.ipcPath !== undefined ? { ipcPath: ns.ipcPath } : {}),
         etcFiles,
       };
+      if (config.hostPID) rec.hostPID = true;
+      else if (config.shareProcessNamespace) {
+        const pid = await startInfra({
+          ...this.#infra(id),
+          hostname: config.hostname,
+          cgroupsPath: `/${this.paths.cgroupRoot}/${id}/infra`,
+          ...(ns.netnsPath !== undefined ? { netnsPath: ns.netnsPath } : {}),
+          utsPath: ns.utsPath,
+          ...(ns.ipcPath !== undefined ? { ipcPath: ns.ipcPath } : {}),
+          hostLimits: this.#limits,
+        });
+        rec.pidnsPath = `/proc/${pid}/ns/pid`;
+      }
       await writeJson(join(dir, 'sandbox.json'), rec);
       this.#sandboxes.set(id, rec);
       return this.#sandboxStatus(rec);
     } catch (err: unknown) {
+      await stopInfra(this.#infra(id)).catch(() => undefined);
       await destroySandboxNamespaces(id, dir).catch(() => undefined);
       await rm(dir, { recursive: true, force: true });
       throw err;
     }
+  }
+
+  #infra(sandboxId: string): { runc: string; runcRoot: string; id: string; dir: string } {
+    return {
+      runc: this.#runc,
+      runcRoot: this.paths.runcRoot,
+      id: `${sandboxId}-infra`,
+      dir: join(sandboxDir(this.paths, sandboxId), 'infra'),
+    };
   }
 
   #sandboxStatus(r: SandboxRecord): SandboxStatus {
@@ -195,6 +219,7 @@ export class RuncRuntime implements ContainerRuntime {
     if (!rec) return;
     const members = [...this.#containers.values()].filter((c) => c.sandboxId === id);
     await Promise.all(members.map((c) => this.stopContainer(c.id, 0)));
+    if (rec.pidnsPath !== undefined) await stopInfra(this.#infra(id));
     await destroySandboxNamespaces(id, sandboxDir(this.paths, id));
     if (rec.state !== 'notready') {
       rec.state = 'notready';
