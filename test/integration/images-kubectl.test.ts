@@ -20,6 +20,7 @@ describe('images pulled from a registry', { skip }, () => {
   let d: TestDaemon;
   let k: Kubectl;
   let registry: TestRegistry;
+  let privateRegistry: TestRegistry | undefined;
 
   before(async () => {
     registry = await startTestRegistry();
@@ -31,6 +32,7 @@ describe('images pulled from a registry', { skip }, () => {
   after(async () => {
     await d?.stop();
     await registry?.stop();
+    await privateRegistry?.stop();
   });
 
   const pod = (name: string, image: string): string => `apiVersion: v1
@@ -92,4 +94,37 @@ spec:
       90_000,
     );
   });
+
+  test(
+    'a private registry works with an imagePullSecrets Secret and fails clearly without',
+    {
+      skip: registrySkipReason({ auth: true }),
+    },
+    async () => {
+      privateRegistry = await startTestRegistry({ auth: { username: 'dev', password: 's3cret' } });
+      await privateRegistry.pushBusybox('team/tools', ['1.36']);
+      const image = `${privateRegistry.host}/team/tools:1.36`;
+      await k.ok(['apply', '-f', '-'], { input: pod('no-secret', image) });
+      await waitFor('ErrImagePull or back-off', async () =>
+        ['ErrImagePull', 'ImagePullBackOff'].includes(
+          await get('no-secret', '{.status.containerStatuses[0].state.waiting.reason}'),
+        ),
+      );
+      const describe = await k.ok(['describe', 'pod', 'no-secret']);
+      assert.match(
+        describe,
+        /Failed to pull image .*(401 Unauthorized|no basic auth credentials|authorization failed)/,
+      );
+      await k.ok([
+      'create', 'secret', 'docker-registry', 'regcred',
+      `--docker-server=${privateRegistry.host}`, '--docker-username=dev', '--docker-password=s3cret',
+    ]); // prettier-ignore
+      const withSecret = pod('with-secret', image).replace(
+        'spec:\n',
+        'spec:\n  imagePullSecrets:\n  - name: regcred\n',
+      );
+      await k.ok(['apply', '-f', '-'], { input: withSecret });
+      await k.ok(['wait', '--for=condition=Ready', 'pod/with-secret', '--timeout=60s']);
+    },
+  );
 });
