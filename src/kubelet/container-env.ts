@@ -1,14 +1,28 @@
 /**
  * A container's environment as the kubelet builds it (pod-lifecycle.md §12): `envFrom`
  * (ConfigMaps/Secrets, with prefixes), then `env` entries in order with `$(VAR)` expansion,
- * `valueFrom` from ConfigMap/Secret keys and pod fields. A missing ConfigMap, Secret or key that
- * is not optional is a CreateContainerConfigError with the kubelet's message.
+ * `valueFrom` from ConfigMap/Secret keys, pod fields and container resources, and the
+ * service-link variables (service-env.ts; usable in `$(VAR)`, overridden by the container's own).
+ * A missing ConfigMap, Secret or key that is not optional is a CreateContainerConfigError with the
+ * kubelet's message.
  */
 import { isNotFound } from '../k8s/errors.ts';
 import type { KubeObject } from '../k8s/types/meta.ts';
 import type { Container, Pod } from '../k8s/types/pod.ts';
 import { resources, type KubeClient } from '../client/kube-client.ts';
 import { expandVars } from './container-command.ts';
+import { hostCapacity, resourceFieldValue, type NodeCapacity } from './volumes/downward-api.ts';
+
+/** What the environment reads besides the API: the pod's addresses, Services, node capacity. */
+export interface EnvContext {
+  /** The pod's IPs (from its sandbox; status may not carry them yet). */
+  podIPs?: string[];
+  hostIP?: string;
+  /** Service-link variables (service-env.ts). */
+  services?: Map<string, string>;
+  /** What unset limits default to (default: this machine). */
+  node?: NodeCapacity;
+}
 
 /** Thrown when the container's configuration cannot be built (waiting reason CreateContainerConfigError). */
 export class CreateContainerConfigError extends Error {
@@ -40,8 +54,10 @@ async function read(
   }
 }
 
-function fieldValue(pod: Pod, path: string): string {
+function fieldValue(pod: Pod, path: string, ctx: EnvContext): string {
   const m = pod.metadata;
+  const podIPs = ctx.podIPs?.length ? ctx.podIPs : (pod.status?.podIPs ?? []).map((i) => i.ip);
+  const hostIP = ctx.hostIP ?? pod.status?.hostIP ?? '';
   switch (path) {
     case 'metadata.name':
       return m.name ?? '';
@@ -54,9 +70,13 @@ function fieldValue(pod: Pod, path: string): string {
     case 'spec.serviceAccountName':
       return pod.spec.serviceAccountName ?? '';
     case 'status.podIP':
-      return pod.status?.podIP ?? '';
+      return podIPs[0] ?? '';
+    case 'status.podIPs':
+      return podIPs.join(',');
     case 'status.hostIP':
-      return pod.status?.hostIP ?? '';
+      return hostIP;
+    case 'status.hostIPs':
+      return hostIP;
     default: {
       const lm = /^metadata\.(labels|annotations)\['(.+)'\]$/.exec(path);
       if (lm) return (lm[1] === 'labels' ? m.labels : m.annotations)?.[lm[2]!] ?? '';
@@ -70,9 +90,12 @@ export async function containerEnv(
   pod: Pod,
   c: Container,
   client: KubeClient,
+  ctx: EnvContext = {},
 ): Promise<Map<string, string>> {
   const ns = pod.metadata.namespace ?? 'default';
   const env = new Map<string, string>();
+  const services = ctx.services ?? new Map<string, string>();
+  const lookup = (): Map<string, string> => new Map([...services, ...env]);
   const cache = new Map<string, Record<string, string> | undefined>();
   const source = async (kind: Kind, name: string): Promise<Record<string, string> | undefined> => {
     const k = `${kind}/${name}`;
@@ -93,7 +116,7 @@ export async function containerEnv(
   for (const e of c.env ?? []) {
     const vf = e.valueFrom;
     if (!vf) {
-      env.set(e.name, expandVars(e.value ?? '', env));
+      env.set(e.name, expandVars(e.value ?? '', lookup()));
       continue;
     }
     const keyRef = vf.configMapKeyRef ?? vf.secretKeyRef;
@@ -115,7 +138,19 @@ export async function containerEnv(
       env.set(e.name, v);
       continue;
     }
-    if (vf.fieldRef) env.set(e.name, fieldValue(pod, vf.fieldRef.fieldPath));
+    if (vf.fieldRef) env.set(e.name, fieldValue(pod, vf.fieldRef.fieldPath, ctx));
+    if (vf.resourceFieldRef) {
+      const ref = {
+        ...vf.resourceFieldRef,
+        containerName: vf.resourceFieldRef.containerName || c.name,
+      };
+      try {
+        env.set(e.name, resourceFieldValue(pod, ref, ctx.node ?? hostCapacity()));
+      } catch (err: unknown) {
+        throw new CreateContainerConfigError((err as Error).message);
+      }
+    }
   }
+  for (const [k, v] of services) if (!env.has(k)) env.set(k, v);
   return env;
 }

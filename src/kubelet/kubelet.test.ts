@@ -210,6 +210,11 @@ test('probes: a startup probe gates readiness; a failing liveness probe restarts
       return s?.state?.running ? s : undefined;
     });
     assert.deepEqual([notStarted.started, notStarted.ready], [false, false]);
+    await waitFor('a failed startup probe', async () =>
+      (await client.list(resources.events, 'default')).items.some(
+        (e) => e['message'] === 'Startup probe failed: not yet',
+      ),
+    );
     runtime.setExecResult('app', 0);
     await waitFor(
       'started and ready',

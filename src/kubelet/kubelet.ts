@@ -122,6 +122,7 @@ export class Kubelet {
       podsDir: options.podsDir,
       memoryCapacity: options.memoryCapacity,
       podIPs: new Map(),
+      terminationMessages: new Map(),
       probes: new ProbeManager({
         runtime: options.runtime,
         clock,

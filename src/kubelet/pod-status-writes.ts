@@ -13,6 +13,7 @@ import { convertContainerStatuses, type StartError } from './status/container-st
 import { computePodConditions } from './status/pod-conditions.ts';
 import { computePodPhase, latchPhase } from './status/pod-phase.ts';
 import { killPod } from './kill-pod.ts';
+import { terminationMessage } from './termination-message.ts';
 import { stopSandboxes } from './pod-sandbox.ts';
 import { podGraceSeconds } from './termination-order.ts';
 import type { SyncDeps } from './sync-pod.ts';
@@ -72,7 +73,13 @@ export async function publishStatus(
   verdict?: { phase: 'Failed'; reason: string; message: string },
 ): Promise<void> {
   const uid = pod.metadata.uid ?? '';
-  const instances = await deps.runtime.listContainers({ labels: { [podUidLabel]: uid } });
+  const instances = await Promise.all(
+    (await deps.runtime.listContainers({ labels: { [podUidLabel]: uid } })).map(async (i) => {
+      if (i.state !== 'exited' || i.message) return i;
+      const message = await terminationMessage(pod, i, deps);
+      return message ? { ...i, message } : i;
+    }),
+  );
   const { initStatuses, statuses } = convertContainerStatuses(pod, {
     instances,
     startErrors: errors,

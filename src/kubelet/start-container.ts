@@ -11,7 +11,12 @@ import type {
   Mount,
 } from '../runtime/container-runtime.ts';
 import { containerResources, containerSecurity } from './container-linux.ts';
-import { kubeletMounts } from './pod-sandbox.ts';
+import { hostname } from 'node:os';
+import { isNotFound } from '../k8s/errors.ts';
+import { resources } from '../client/kube-client.ts';
+import { kubeletMounts, podHostname } from './pod-sandbox.ts';
+import { serviceEnv, type ServiceView } from './service-env.ts';
+import { terminationLogMount } from './termination-message.ts';
 import { VolumeError } from './volumes/volume-error.ts';
 import { ContainerStartError, ImagePullError } from '../runtime/container-runtime.ts';
 import { CrashLoopBackoff } from './backoff.ts';
@@ -20,6 +25,7 @@ import { CreateContainerConfigError, containerEnv } from './container-env.ts';
 import { containerNameLabel, podNameLabel, podNamespaceLabel, podUidLabel } from './labels.ts';
 import type { StartError } from './status/container-statuses.ts';
 import { runHook } from './hooks.ts';
+import { pullAuthFor } from './pull-secrets.ts';
 import { killContainer } from './kill-pod.ts';
 import type { SyncDeps } from './sync-pod.ts';
 
@@ -89,7 +95,7 @@ export async function startContainer(
     events.record(io, 'Normal', 'Pulling', `Pulling image "${image}"`);
     const t0 = clock.now();
     try {
-      info = await images.pullImage(image, []);
+      info = await images.pullImage(image, await pullAuthFor(pod, image, deps.client));
       deps.pullBackoff.succeeded(pullKey);
       const secs = ((clock.now() - t0) / 1000).toFixed(3).replace(/\.?0+$/, '') || '0';
       events.record(
@@ -113,7 +119,11 @@ export async function startContainer(
   let security: LinuxSecurity;
   let mounts: Mount[];
   try {
-    env = await containerEnv(pod, spec, deps.client);
+    env = await containerEnv(pod, spec, deps.client, {
+      podIPs: deps.podIPs.get(uid) ?? [],
+      ...(deps.network ? { hostIP: deps.network.hostIP() } : {}),
+      services: serviceEnv(pod, await podServices(pod, deps)),
+    });
     security = containerSecurity(pod, spec, info);
     mounts = [
       ...kubeletMounts(pod, deps),
@@ -127,13 +137,19 @@ export async function startContainer(
   }
   const attempt = last ? last.attempt + 1 : 0;
   const m = pod.metadata;
+  mounts.push(...(await terminationLogMount(pod, spec, attempt, deps)));
   try {
     const id = await runtime.createContainer(sandboxId, {
       name: spec.name,
       attempt,
       image,
       args: containerArgs(spec, info.config, env),
-      env: [...(info.config.env ?? []), ...[...env].map(([k, v]) => `${k}=${v}`)],
+      // HOSTNAME first, as the CRI runtime adds it: the image's and the pod's own env win.
+      env: [
+        `HOSTNAME=${pod.spec.hostNetwork ? hostname() : podHostname(pod).hostname}`,
+        ...(info.config.env ?? []),
+        ...[...env].map(([k, v]) => `${k}=${v}`),
+      ],
       workingDir: spec.workingDir ?? info.config.workingDir ?? '/',
       mounts,
       devices: [],
@@ -181,4 +197,22 @@ export async function startContainer(
     events.record(io, 'Warning', 'Failed', `Error: ${message}`);
   }
   return undefined;
+}
+
+/** The Services whose variables a container may get: its namespace's and default/kubernetes. */
+async function podServices(pod: Pod, deps: SyncDeps): Promise<ServiceView[]> {
+  const ns = pod.metadata.namespace ?? 'default';
+  const out: ServiceView[] = [];
+  if (pod.spec.enableServiceLinks ?? true)
+    out.push(...(await deps.client.list<ServiceView>(resources.services, ns)).items);
+  if (ns !== 'default' || !(pod.spec.enableServiceLinks ?? true)) {
+    const master = await deps.client
+      .get<ServiceView>(resources.services, 'default', 'kubernetes')
+      .catch((err: unknown) => {
+        if (isNotFound(err)) return undefined;
+        throw err;
+      });
+    if (master) out.push(master);
+  }
+  return out;
 }

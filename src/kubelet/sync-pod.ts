@@ -6,7 +6,6 @@
  *  4. kill what must stop;
  *  5. set up volumes, then start init containers, then regular containers (start-container.ts);
  *  6. publish status (containers, phase, conditions, IPs) when it changed.
- * Service-link env vars and FailedScheduling checks are not done yet.
  */
 import type { Pod } from '../k8s/types/pod.ts';
 import type { Clock } from '../lib/clock.ts';
@@ -55,6 +54,8 @@ export interface SyncDeps {
   podsDir?: string | undefined;
   /** IPs per pod uid, filled when the network is set up. */
   podIPs: Map<string, string[]>;
+  /** Termination messages of exited instances by instance id (they never change). */
+  terminationMessages?: Map<string, string> | undefined;
   /** Node memory capacity in bytes (Burstable OOM scores). */
   memoryCapacity?: number | undefined;
 }
@@ -140,15 +141,20 @@ export async function syncPod(pod: Pod, deps: SyncDeps): Promise<{ requeueAfterM
         });
       }),
     );
-    // Step 5: volumes, then starts.
-    if (actions.initContainersToStart.length + actions.containersToStart.length > 0) {
+    // Step 5: volumes (on every sync, so ConfigMap/Secret changes reach running pods), then
+    // starts. A running pod whose volume update fails only gets the FailedMount event.
+    const starts = actions.initContainersToStart.length + actions.containersToStart.length;
+    const running = [...newest.values()].some((i) => i.state === 'running');
+    if (starts > 0 || running) {
       try {
         await deps.volumes?.setUpPod(pod);
       } catch (err: unknown) {
         if (!(err instanceof VolumeError)) throw err;
         deps.events.record(involvedObjectOf(pod), 'Warning', 'FailedMount', err.message);
-        await publishStatus(pod, deps, true, errors, false);
-        return { requeueAfterMs: 2000 };
+        if (starts > 0) {
+          await publishStatus(pod, deps, true, errors, false);
+          return { requeueAfterMs: 2000 };
+        }
       }
     }
     const all = [...(pod.spec.initContainers ?? []), ...pod.spec.containers];
@@ -156,6 +162,15 @@ export async function syncPod(pod: Pod, deps: SyncDeps): Promise<{ requeueAfterM
       const spec = all.find((c) => c.name === name)!;
       const wait = await startContainer(pod, spec, newest.get(name), sandbox!.id, deps, errors);
       if (wait !== undefined) requeue = Math.min(requeue ?? wait, wait);
+    }
+    // Probe workers start with the instances they probe, not a sync later.
+    if (starts > 0) {
+      const now = newestByName(await runtime.listContainers({ labels: { [podUidLabel]: uid } }));
+      deps.probes.sync(
+        pod,
+        [...now.values()].filter((i) => i.state === 'running'),
+        false,
+      );
     }
   }
   // Step 6: status.

@@ -122,6 +122,11 @@ export class FakeContainerRuntime implements ContainerRuntime, ImageService {
     this.#emit({ type: 'containerExited', id, labels: c.labels });
   }
 
+  /** The config a container was created with (env, args, mounts…). */
+  configOf(id: string): ContainerConfig {
+    return this.#get(id).config;
+  }
+
   /** Containers by pod-spec name (newest first). */
   byName(name: string): ContainerStatus[] {
     return [...this.#containers.values()]
