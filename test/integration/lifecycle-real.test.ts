@@ -1,0 +1,239 @@
+/**
+ * Lifecycle scenarios (lifecycle-scenarios.md) for real: the daemon's node agent with runc +
+ * conmon, the §0.2 shell harness in busybox, driven by the real kubectl. The harness log is
+ * written to a hostPath directory per pod (instead of the spec's emptyDir) so the test can read
+ * it after the pod is gone; STATUS is sampled with `kubectl get pod` every 0.5 s. A subset of the
+ * scenarios runs here (the fast tier, src/kubelet/scenarios, runs them all on a fake clock).
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { nodeAgentUnavailable } from '../../src/daemon/node-agent.ts';
+import { importDemoImages } from '../support/images/demo-images.ts';
+import { Kubectl, kubectlPath } from '../support/kubectl.ts';
+import { startTestDaemon, type TestDaemon } from '../support/daemon.ts';
+
+const kubectl = kubectlPath();
+const skip = !kubectl ? 'kubectl is not installed' : nodeAgentUnavailable();
+
+const H = [
+  'log(){ echo "`cut -d\' \' -f1 /proc/uptime` ${N} $1" >> /shared/log; }',
+  'log Starting',
+  'if [ "$T" = ignore ]; then trap \'\' TERM; else',
+  "  trap 'log TermReceived; sleep ${T:-0}; log Exiting; exit ${X:-0}' TERM; fi",
+  'if [ "${SD:-0}" -gt 0 ]; then sleep "$SD" & wait $!; fi',
+  'touch /tmp/started; log Started',
+  'if [ -n "$LOOP" ]; then while :; do log Looping; sleep 1 & wait $!; done; fi',
+  'if [ "$D" = forever ]; then while :; do sleep 3600 & wait $!; done; fi',
+  'if [ "${D:-0}" -gt 0 ]; then sleep "$D" & wait $!; fi',
+  'log Exiting; exit ${X:-0}',
+].join('\n');
+
+type P = Record<string, string | number>;
+const h = (name: string, p: P, extra: object = {}): object => ({
+  name,
+  image: 'busybox:1.36',
+  imagePullPolicy: 'IfNotPresent',
+  command: ['sh', '-c', 'eval "$H"'],
+  env: [
+    { name: 'H', value: H },
+    { name: 'N', value: name },
+    ...Object.entries(p).map(([k, v]) => ({ name: k, value: String(v) })),
+  ],
+  volumeMounts: [{ name: 'shared', mountPath: '/shared' }],
+  ...extra,
+});
+
+interface Line {
+  t: number;
+  name: string;
+  event: string;
+}
+
+describe('lifecycle scenarios under runc + conmon, driven by kubectl', { skip }, () => {
+  let d: TestDaemon;
+  let k: Kubectl;
+  let runcRoot = '';
+  const dirs: string[] = [];
+
+  before(async () => {
+    d = await startTestDaemon(undefined, { nodeAgent: true });
+    await importDemoImages(d.daemon.agent!.images);
+    runcRoot = d.daemon.agent!.runtime.paths.runcRoot;
+    k = new Kubectl(d.daemon.url, kubectl!);
+  });
+
+  after(async () => {
+    await d?.stop();
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    const containers = execFileSync('runc', ['--root', runcRoot, 'list', '-q']).toString().trim();
+    assert.equal(containers, '', 'no containers left');
+  });
+
+  /** Creates the pod with a hostPath `/shared`; returns the log reader. */
+  const create = async (name: string, spec: object): Promise<() => Line[]> => {
+    const dir = mkdtempSync(join(tmpdir(), `podbay-${name}-`));
+    dirs.push(dir);
+    const pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name },
+      spec: { ...spec, volumes: [{ name: 'shared', hostPath: { path: dir } }] },
+    };
+    await k.ok(['apply', '-f', '-'], { input: JSON.stringify(pod) });
+    return () => {
+      let text = '';
+      try {
+        text = readFileSync(join(dir, 'log'), 'utf8');
+      } catch {
+        return [];
+      }
+      return text
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => {
+          const [t, n, e] = l.split(' ');
+          return { t: Number(t), name: n!, event: e! };
+        });
+    };
+  };
+  const at = (log: Line[], name: string, event: string, k = 1): number => {
+    let n = 0;
+    return log.findIndex((l) => l.name === name && l.event === event && ++n === k);
+  };
+  const T = (log: Line[], name: string, event: string, k = 1): number =>
+    log[at(log, name, event, k)]!.t;
+  const count = (log: Line[], name: string, event: string): number =>
+    log.filter((l) => l.name === name && l.event === event).length;
+
+  /** Samples `kubectl get pod` STATUS until `done` (or timeout); returns the collapsed sequence. */
+  const sample = async (
+    name: string,
+    done: (status: string) => boolean,
+    ms: number,
+  ): Promise<string[]> => {
+    const seen: string[] = [];
+    const end = Date.now() + ms;
+    while (Date.now() < end) {
+      const r = await k.run(['get', 'pod', name, '--no-headers']);
+      const status = r.stdout.trim().split(/\s+/)[2] ?? '';
+      if (status && seen[seen.length - 1] !== status) seen.push(status);
+      if (done(status)) return seen;
+      await new Promise((r2) => setTimeout(r2, 500));
+    }
+    return seen;
+  };
+
+  test('L01: init containers serially, then the app; STATUS Init:N/3 … Completed', async () => {
+    const log = await create('l01', {
+      restartPolicy: 'Never',
+      initContainers: [h('i1', { D: 1 }), h('i2', { D: 1 }), h('i3', { D: 1 })],
+      containers: [
+        h(
+          'app',
+          { SD: 2, D: 1 },
+          {
+            startupProbe: {
+              exec: { command: ['test', '-f', '/tmp/started'] },
+              periodSeconds: 1,
+              failureThreshold: 10,
+            },
+          },
+        ),
+      ],
+    });
+    const seen = await sample('l01', (s) => s === 'Completed', 60_000);
+    const l = log();
+    assert.ok(at(l, 'i1', 'Exiting') < at(l, 'i2', 'Starting'));
+    assert.ok(at(l, 'i2', 'Exiting') < at(l, 'i3', 'Starting'));
+    assert.ok(at(l, 'i3', 'Exiting') < at(l, 'app', 'Starting'));
+    const allowed = [
+      'Pending',
+      'Init:0/3',
+      'Init:1/3',
+      'Init:2/3',
+      'PodInitializing',
+      'Running',
+      'Completed',
+    ];
+    for (const s of seen) assert.ok(allowed.includes(s), `${s} in ${seen.join(' → ')}`);
+    assert.equal(seen.at(-1), 'Completed');
+    assert.equal(await k.ok(['get', 'pod', 'l01', '-o', 'jsonpath={.status.phase}']), 'Succeeded');
+    await k.ok(['delete', 'pod', 'l01', '--wait=true']);
+  });
+
+  test('L03a: a failing init container under Always: back-off gaps 0, 10, 20 s; Init:CrashLoopBackOff', async () => {
+    const log = await create('l03', {
+      restartPolicy: 'Always',
+      terminationGracePeriodSeconds: 1,
+      initContainers: [h('i1', { D: 1, X: 1 }), h('i2', { D: 1 })],
+      containers: [h('app', { D: 'forever' })],
+    });
+    const seen = await sample('l03', () => count(log(), 'i1', 'Starting') >= 4, 60_000);
+    const l = log();
+    const gap = (n: number) => T(l, 'i1', 'Starting', n + 1) - T(l, 'i1', 'Exiting', n);
+    assert.ok(gap(1) >= 0 && gap(1) <= 2, `gap1 ${gap(1)}`);
+    assert.ok(gap(2) >= 9.5 && gap(2) <= 13, `gap2 ${gap(2)}`);
+    assert.ok(gap(3) >= 19.5 && gap(3) <= 23, `gap3 ${gap(3)}`);
+    assert.equal(count(l, 'i2', 'Starting'), 0);
+    assert.ok(seen.includes('Init:CrashLoopBackOff'), seen.join(' → '));
+    for (const s of seen)
+      assert.ok(['Pending', 'Init:0/2', 'Init:Error', 'Init:CrashLoopBackOff'].includes(s), s);
+    await k.ok(['delete', 'pod', 'l03', '--wait=true']);
+  });
+
+  test('L25: sidecars stop in reverse order after the app exits; pod Succeeded', async () => {
+    const sidecar = (n: string) => h(n, { D: 'forever', T: 1 }, { restartPolicy: 'Always' });
+    const log = await create('l25', {
+      restartPolicy: 'Never',
+      initContainers: [sidecar('s1'), sidecar('s2')],
+      containers: [h('app', { D: 2 })],
+    });
+    await sample('l25', (s) => s === 'Completed', 60_000);
+    const phase = async () => k.ok(['get', 'pod', 'l25', '-o', 'jsonpath={.status.phase}']);
+    const end = Date.now() + 20_000;
+    while ((await phase()) !== 'Succeeded' && Date.now() < end)
+      await new Promise((r) => setTimeout(r, 300));
+    const l = log();
+    const order = [
+      at(l, 'app', 'Exiting'),
+      at(l, 's2', 'TermReceived'),
+      at(l, 's2', 'Exiting'),
+      at(l, 's1', 'TermReceived'),
+      at(l, 's1', 'Exiting'),
+    ];
+    assert.deepEqual(
+      order,
+      [...order].sort((a, b) => a - b),
+      JSON.stringify(l),
+    );
+    assert.ok(order[0]! >= 0);
+    assert.equal(await phase(), 'Succeeded');
+    await k.ok(['delete', 'pod', 'l25', '--wait=true']);
+  });
+
+  test('L37e: $(VAR) expansion of command and args', async () => {
+    await create('l37-e', {
+      restartPolicy: 'Never',
+      containers: [
+        {
+          name: 'app',
+          image: 'busybox:1.36',
+          env: [
+            { name: 'A', value: 'one' },
+            { name: 'B', value: '$(A)-two' },
+          ],
+          command: ['sh', '-c'],
+          args: ["echo '$(A)' '$(B)' '$$(A)' '$(NOPE)' \"$A\""],
+        },
+      ],
+    });
+    await sample('l37-e', (s) => s === 'Completed', 30_000);
+    assert.equal((await k.ok(['logs', 'l37-e'])).trim(), 'one one-two $(A) $(NOPE) one');
+    await k.ok(['delete', 'pod', 'l37-e', '--wait=true']);
+  });
+});
