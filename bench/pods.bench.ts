@@ -8,7 +8,8 @@
  *   npm run bench -- pods          (needs root, runc, conmon)
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeClient, resources } from '../src/client/kube-client.ts';
 import { httpTransport } from '../src/client/http-transport.ts';
@@ -59,6 +60,44 @@ const pod = (name: string, spec: Pod['spec']): Pod => ({
   metadata: { name },
   spec: { terminationGracePeriodSeconds: 0, ...spec },
 });
+
+/**
+ * Same-run baseline: bare `runc create` + `runc start` of two busybox containers (no conmon,
+ * no namespaces shared, no API), the floor any runc-based pod start sits on.
+ */
+function bareRuncTwoContainers(tar: string): number[] {
+  const dir = mkdtempSync(join(tmpdir(), 'podbay-bare-'));
+  const times: number[] = [];
+  try {
+    const bundle = join(dir, 'b');
+    mkdirSync(join(bundle, 'rootfs'), { recursive: true });
+    execFileSync('tar', ['-xf', tar, '-C', join(bundle, 'rootfs')]);
+    execFileSync('runc', ['spec'], { cwd: bundle });
+    const spec = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8')) as {
+      process: { terminal: boolean; args: string[] };
+    };
+    spec.process.terminal = false;
+    spec.process.args = ['sleep', '100000'];
+    writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
+    const root = join(dir, 'root');
+    for (let i = 0; i < runs; i++) {
+      const t0 = performance.now();
+      for (const c of ['a', 'b']) {
+        const id = `bare-${i}-${c}`;
+        execFileSync('runc', ['--root', root, 'create', '--bundle', bundle, id], {
+          stdio: 'ignore',
+        });
+        execFileSync('runc', ['--root', root, 'start', id]);
+      }
+      times.push(performance.now() - t0);
+      for (const c of ['a', 'b'])
+        execFileSync('runc', ['--root', root, 'delete', '--force', `bare-${i}-${c}`]);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return times;
+}
 
 /** Runs the pod benchmark and prints its figures. */
 export async function benchPods(): Promise<void> {
@@ -143,6 +182,7 @@ export async function benchPods(): Promise<void> {
       await new Promise((r) => setTimeout(r, 50));
     }
     const allMs = performance.now() - t0;
+    const bare = bareRuncTwoContainers(tar);
     await new Promise((r) => setTimeout(r, 2000));
     const rss = rssMB(d.pid);
     const conmon = conmonPssKB(d.dataDir);
@@ -150,6 +190,9 @@ export async function benchPods(): Promise<void> {
     console.log(`pods (runc + conmon, busybox, ${runs} pods one after another; medians)`);
     console.log(
       `  2-container pod, create -> Running     p50 ${median(two).toFixed(0)} ms  p99 ${percentile(two, 99).toFixed(0)} ms  (target p50 <= 150, p99 <= 300; ratio ${(median(two) / 150).toFixed(2)})`,
+    );
+    console.log(
+      `  baseline: bare runc create+start x2    p50 ${median(bare).toFixed(0)} ms  (podbay / baseline ${(median(two) / median(bare)).toFixed(2)})`,
     );
     console.log(
       `  init + sidecar + app, -> app started   p50 ${median(three).toFixed(0)} ms  p99 ${percentile(three, 99).toFixed(0)} ms  (target <= 250; ratio ${(median(three) / 250).toFixed(2)})`,

@@ -6,7 +6,11 @@ import { CreateContainerConfigError } from './container-env.ts';
 import { containerResources, containerSecurity } from './container-linux.ts';
 
 const GiB = 2 ** 30;
-const pod = (c: Container, extra: Partial<Pod['spec']> = {}, qos?: string): Pod => ({
+const pod = (
+  c: Container,
+  extra: Partial<Pod['spec']> = {},
+  qos?: 'Guaranteed' | 'Burstable' | 'BestEffort',
+): Pod => ({
   apiVersion: 'v1',
   kind: 'Pod',
   metadata: { name: 'p', namespace: 'ns', uid: 'u1' },
