@@ -85,7 +85,7 @@ describe('lifecycle scenarios under runc + conmon, driven by kubectl', { skip },
     };
     await k.ok(['apply', '-f', '-'], { input: JSON.stringify(pod) });
     return () => {
-      let text = '';
+      let text: string;
       try {
         text = readFileSync(join(dir, 'log'), 'utf8');
       } catch {
@@ -235,5 +235,102 @@ describe('lifecycle scenarios under runc + conmon, driven by kubectl', { skip },
     await sample('l37-e', (s) => s === 'Completed', 30_000);
     assert.equal((await k.ok(['logs', 'l37-e'])).trim(), 'one one-two $(A) $(NOPE) one');
     await k.ok(['delete', 'pod', 'l37-e', '--wait=true']);
+  });
+
+  const phaseOf = (pod: string) => k.ok(['get', 'pod', pod, '-o', 'jsonpath={.status.phase}']);
+  const waitPhase = async (pod: string, phase: string, ms = 30_000) => {
+    const end = Date.now() + ms;
+    while ((await phaseOf(pod)) !== phase) {
+      if (Date.now() > end) throw new Error(`${pod} never ${phase}`);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  };
+
+  test('L13 + L19: a sidecar never blocks completion; an init failure after a sidecar fails the pod', async () => {
+    const l13 = await create('l13', {
+      restartPolicy: 'Never',
+      initContainers: [h('s1', { D: 'forever' }, { restartPolicy: 'Always' })],
+      containers: [h('app', { D: 2 })],
+    });
+    const l19 = await create('l19', {
+      restartPolicy: 'Never',
+      initContainers: [
+        h('s1', { D: 'forever' }, { restartPolicy: 'Always' }),
+        h('i1', { D: 1, X: 1 }),
+      ],
+      containers: [h('app', { D: 'forever' })],
+    });
+    await waitPhase('l13', 'Succeeded');
+    await waitPhase('l19', 'Failed');
+    let l = l13();
+    assert.ok(at(l, 's1', 'Started') < at(l, 'app', 'Starting'));
+    assert.ok(at(l, 'app', 'Exiting') < at(l, 's1', 'TermReceived'));
+    assert.equal(count(l, 's1', 'Starting'), 1);
+    l = l19();
+    assert.ok(at(l, 'i1', 'Exiting') < at(l, 's1', 'TermReceived'));
+    assert.equal(count(l, 'app', 'Starting'), 0);
+    const row = (await k.ok(['get', 'pod', 'l19', '--no-headers'])).split(/\s+/);
+    assert.deepEqual([row[1], row[2]], ['0/2', 'Init:Error']);
+    await k.ok(['delete', 'pod', 'l13', 'l19', '--wait=true']);
+  });
+
+  test("L35: force deletion: gone at once, SIGTERM first, the handler's 3 s honoured", async () => {
+    const log = await create('l35', {
+      restartPolicy: 'Always',
+      terminationGracePeriodSeconds: 30,
+      containers: [h('app', { D: 'forever', T: 3 })],
+    });
+    await waitPhase('l35', 'Running');
+    await new Promise((r) => setTimeout(r, 500));
+    await k.ok(['delete', 'pod', 'l35', '--grace-period=0', '--force']);
+    const r = await k.run(['get', 'pod', 'l35']);
+    assert.match(r.stderr, /NotFound/);
+    const end = Date.now() + 15_000;
+    while (count(log(), 'app', 'Exiting') === 0 && Date.now() < end)
+      await new Promise((r2) => setTimeout(r2, 300));
+    const l = log();
+    const linger = T(l, 'app', 'Exiting') - T(l, 'app', 'TermReceived');
+    assert.ok(linger >= 2.5 && linger <= 5, `linger ${linger}`);
+  });
+
+  test('L39: a missing ConfigMap is CreateContainerConfigError, then the pod runs without a restart', async () => {
+    const log = await create('l39', {
+      restartPolicy: 'Always',
+      terminationGracePeriodSeconds: 1,
+      containers: [
+        h(
+          'app',
+          { D: 'forever' },
+          {
+            env: [
+              { name: 'H', value: H },
+              { name: 'N', value: 'app' },
+              { name: 'D', value: 'forever' },
+              { name: 'K', valueFrom: { configMapKeyRef: { name: 'cm1', key: 'k' } } },
+            ],
+          },
+        ),
+      ],
+    });
+    const seen = await sample('l39', (s) => s === 'CreateContainerConfigError', 20_000);
+    assert.equal(seen.at(-1), 'CreateContainerConfigError');
+    const events = await k.ok(['get', 'events', '--field-selector', 'involvedObject.name=l39']);
+    assert.match(events, /Error: configmap "cm1" not found/);
+    assert.equal(log().length, 0);
+    await k.ok(['create', 'configmap', 'cm1', '--from-literal=k=v']);
+    await waitPhase('l39', 'Running', 20_000);
+    assert.equal(count(log(), 'app', 'Starting'), 1);
+    assert.equal(
+      await k.ok([
+        'get',
+        'pod',
+        'l39',
+        '-o',
+        'jsonpath={.status.containerStatuses[0].restartCount}',
+      ]),
+      '0',
+    );
+    await k.ok(['delete', 'pod', 'l39', '--wait=true']);
+    await k.ok(['delete', 'configmap', 'cm1']);
   });
 });
