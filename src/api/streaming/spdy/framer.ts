@@ -115,12 +115,22 @@ export function encodeControl(type: number, flags: number, payload: Buffer): Buf
 }
 
 /** Encodes a data frame. */
-export function encodeData(streamId: number, flags: number, payload: Buffer): Buffer {
-  const head = Buffer.alloc(headerSize);
-  head.writeUInt32BE(streamId & 0x7fffffff, 0);
-  head.writeUInt32BE(payload.length, 4);
-  head[4] = flags;
-  return payload.length ? Buffer.concat([head, payload]) : head;
+export function encodeData(
+  streamId: number,
+  flags: number,
+  payload: Buffer | readonly Buffer[],
+): Buffer {
+  // One allocation and one copy of the payload (chunks written together become one frame).
+  const parts = Buffer.isBuffer(payload) ? [payload] : payload;
+  let length = 0;
+  for (const p of parts) length += p.length;
+  const frame = Buffer.allocUnsafe(headerSize + length);
+  frame.writeUInt32BE(streamId & 0x7fffffff, 0);
+  frame.writeUInt32BE(length, 4);
+  frame[4] = flags;
+  let at = headerSize;
+  for (const p of parts) at += p.copy(frame, at);
+  return frame;
 }
 
 /** The fields of a SYN_STREAM payload. */

@@ -98,3 +98,18 @@ test('unknown control frames, SETTINGS and WINDOW_UPDATE are ignored', async () 
   client.close();
   session.close();
 });
+
+test('chunks written while a frame is in flight go out together, bytes intact', async () => {
+  const { client, streams, fromServer } = pair();
+  const a = client.open({ streamtype: 'data', port: '80' });
+  await a.replied;
+  await tick();
+  const chunks = Array.from({ length: 50 }, (_, i) => Buffer.alloc(1000, i));
+  for (const c of chunks) streams[0]?.write(c);
+  streams[0]?.end();
+  assert.equal(await a.ended, 'fin');
+  assert.deepEqual(Buffer.from(a.text(), 'latin1'), Buffer.concat(chunks));
+  const dataFrames = fromServer.filter((f) => f.kind === 'data' && f.payload.length > 0);
+  assert.ok(dataFrames.length < chunks.length, `${dataFrames.length} frames for 50 chunks`);
+  client.close();
+});

@@ -99,7 +99,7 @@ export class SpdySession implements StreamSink {
   }
 
   /** {@inheritDoc StreamSink.sendData} */
-  sendData(streamId: number, data: Buffer, fin: boolean): Promise<void> {
+  sendData(streamId: number, data: Buffer | readonly Buffer[], fin: boolean): Promise<void> {
     return this.send(encodeData(streamId, fin ? flagFin : 0, data));
   }
 

@@ -7,8 +7,8 @@ import type { SpdyHeaders } from './header-codec.ts';
 
 /** What a stream needs from its session. */
 export interface StreamSink {
-  /** Sends a DATA frame; resolves once it was handed to the transport (or dropped). */
-  sendData(streamId: number, data: Buffer, fin: boolean): Promise<void>;
+  /** Sends a DATA frame; resolves once the transport can take more (or the frame was dropped). */
+  sendData(streamId: number, data: Buffer | readonly Buffer[], fin: boolean): Promise<void>;
   /** Sends RST_STREAM. */
   reset(streamId: number, status: number): void;
   /** Forgets the stream once both halves are done. */
@@ -17,6 +17,15 @@ export interface StreamSink {
 
 /** RST_STREAM status CANCEL. */
 export const rstCancel = 5;
+
+/**
+ * Bytes a stream buffers before its writer must wait: chunks written while a frame is in flight
+ * are sent together as the next frame (`_writev`), so a fast source is not held up per chunk.
+ */
+const writeBufferBytes = 1 << 20;
+
+/** The largest DATA payload sent in one frame (the length field allows 16 MiB). */
+const maxFramePayload = 4 << 20;
 
 /** A SPDY stream opened by the peer. */
 export class SpdyStream extends Duplex {
@@ -31,7 +40,7 @@ export class SpdyStream extends Duplex {
     readonly headers: SpdyHeaders,
     private readonly sink: StreamSink,
   ) {
-    super({ allowHalfOpen: true });
+    super({ allowHalfOpen: true, writableHighWaterMark: writeBufferBytes });
   }
 
   /** The first value of a header, if present. */
@@ -72,6 +81,32 @@ export class SpdyStream extends Duplex {
       return;
     }
     this.sink.sendData(this.id, chunk, false).then(
+      () => cb(),
+      () => cb(),
+    );
+  }
+
+  override _writev(
+    chunks: { chunk: Buffer; encoding: BufferEncoding }[],
+    cb: (err?: Error | null) => void,
+  ): void {
+    if (this.localFin) {
+      cb();
+      return;
+    }
+    // Group the chunks into frames of at most maxFramePayload bytes.
+    const frames: Buffer[][] = [[]];
+    let size = 0;
+    for (const { chunk } of chunks) {
+      if (size + chunk.length > maxFramePayload && size > 0) {
+        frames.push([]);
+        size = 0;
+      }
+      frames[frames.length - 1]!.push(chunk);
+      size += chunk.length;
+    }
+    const sent = frames.map((parts) => this.sink.sendData(this.id, parts, false));
+    Promise.all(sent).then(
       () => cb(),
       () => cb(),
     );

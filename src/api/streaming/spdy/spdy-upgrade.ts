@@ -19,6 +19,9 @@ export function offeredStreamProtocols(req: http.IncomingMessage): string[] {
     .filter((v) => v !== '');
 }
 
+/** Bytes a session may queue on its socket before it waits for the socket to drain. */
+const tunnelQueueBytes = 4 << 20;
+
 /** Writes the 101 for a plain SPDY upgrade and runs a session on the raw socket. */
 export function acceptSpdyUpgrade(
   socket: Duplex,
@@ -52,7 +55,8 @@ export function runSessionOnSocket(
           done();
           return;
         }
-        if (socket.write(data)) done();
+        socket.write(data);
+        if (socket.writableLength <= tunnelQueueBytes) done();
         else {
           const finish = (): void => {
             socket.off('drain', finish);
@@ -89,7 +93,12 @@ export function runSessionOnWebSocket(ws: WebSocket, options: SpdySessionOptions
           done();
           return;
         }
-        ws.send(data, { binary: true }, () => done());
+        // Take more at once while little is queued: waiting for each write to be flushed
+        // would leave the socket idle between frames.
+        if (ws.bufferedAmount + data.length <= tunnelQueueBytes) {
+          ws.send(data, { binary: true });
+          done();
+        } else ws.send(data, { binary: true }, () => done());
       },
       close: () => {
         if (ws.readyState === ws.OPEN) ws.close(1000);
