@@ -100,3 +100,43 @@ test('L11: readiness probes keep running during preStop, liveness probes do not'
     await sim.stop();
   }
 });
+
+test('a probe kill while another regular container runs: Killing names the probe; Never: no restart', async () => {
+  const sim = await startSim();
+  try {
+    await sim.create({
+      metadata: { name: 'two' },
+      spec: {
+        restartPolicy: 'Never',
+        containers: [
+          h(
+            'app',
+            { D: 'forever', T: 1 },
+            {
+              startupProbe: {
+                exec: { command: ['sh', '-c', 'exit 1'] },
+                periodSeconds: 1,
+                failureThreshold: 2,
+              },
+              lifecycle: { preStop: hook({ N: 'PreStop-app', D: 1 }) },
+            },
+          ),
+          h('web', { D: 'forever' }),
+        ],
+      },
+    });
+    await sim.run(10);
+    const events = await sim.events();
+    assert.ok(events.includes('Killing: Container app failed startup probe'), events.join('\n'));
+    assert.ok(sim.at('PreStop-app', 'Exiting') < sim.at('app', 'TermReceived'));
+    assert.equal(sim.count('app', 'Starting'), 1);
+    assert.equal(sim.count('web', 'TermReceived'), 0);
+    const pod = await sim.get('two');
+    assert.equal(stateOf(pod, 'app'), 'term(0, Completed)');
+    assert.equal(stateOf(pod, 'web'), 'run');
+    assert.equal(pod?.status?.phase, 'Running');
+    assert.equal(sim.samples.at(-1)?.status, 'NotReady');
+  } finally {
+    await sim.stop();
+  }
+});

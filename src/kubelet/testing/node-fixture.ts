@@ -19,7 +19,10 @@ export interface NodeFixture {
   client: KubeClient;
   runtime: FakeContainerRuntime;
   network: FakePodNetwork;
-  kubelet: Kubelet;
+  /** The running kubelet (a new one after {@link restartKubelet}). */
+  readonly kubelet: Kubelet;
+  /** Stops the kubelet and starts a fresh one (nothing kept in memory) on the same runtime. */
+  restartKubelet(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -59,25 +62,36 @@ export async function startNode(
   const runtime = new FakeContainerRuntime(clock);
   runtime.setImagePresent('busybox:1.36', { cmd: ['sh'] });
   const network = new FakePodNetwork();
-  const kubelet = new Kubelet({
-    client,
-    runtime,
-    images: runtime,
-    clock,
-    log: nullLogger,
-    nodeName: 'node1',
-    podLogsDir: '/tmp/podbay-test-logs',
-    network,
-    ...options.kubelet,
-  });
-  const ac = new AbortController();
-  const loop = kubelet.run(ac.signal);
+  const make = (): Kubelet =>
+    new Kubelet({
+      client,
+      runtime,
+      images: runtime,
+      clock,
+      log: nullLogger,
+      nodeName: 'node1',
+      podLogsDir: '/tmp/podbay-test-logs',
+      network,
+      ...options.kubelet,
+    });
+  let kubelet = make();
+  let ac = new AbortController();
+  let loop = kubelet.run(ac.signal);
   return {
     api,
     client,
     runtime,
     network,
-    kubelet,
+    get kubelet() {
+      return kubelet;
+    },
+    restartKubelet: async () => {
+      ac.abort();
+      await loop;
+      kubelet = make();
+      ac = new AbortController();
+      loop = kubelet.run(ac.signal);
+    },
     stop: async () => {
       ac.abort();
       await loop;
