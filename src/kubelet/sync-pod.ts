@@ -136,7 +136,10 @@ export async function syncPod(pod: Pod, deps: SyncDeps): Promise<{ requeueAfterM
         return killContainer(pod, deps, {
           id: k.id,
           name: k.name,
-          message: `${what} ${why}${k.willRestart && !k.isInit ? ', will be restarted' : ''}`,
+          message:
+            k.reason === 'unknownState'
+              ? `${k.isInit ? 'Init container' : 'Container'} is in "unknown" state, try killing it before restart`
+              : `${what} ${why}${k.willRestart && !k.isInit ? ', will be restarted' : ''}`,
           graceSeconds: probe?.terminationGracePeriodSeconds,
         });
       }),

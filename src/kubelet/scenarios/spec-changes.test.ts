@@ -78,3 +78,24 @@ test('a restarted agent rebuilds its view from the runtime and leaves healthy co
     await sim.stop();
   }
 });
+
+test('a container in unknown state is killed and started again, even under Never', async () => {
+  const sim = await startSim();
+  try {
+    await sim.create({
+      metadata: { name: 'lost' },
+      spec: { restartPolicy: 'Never', containers: [h('app', { D: 'forever' })] },
+    });
+    await sim.until('Running', async () => (await sim.get('lost'))?.status?.phase === 'Running', 5);
+    sim.node.runtime.markUnknown(sim.node.runtime.byName('app')[0]!.id);
+    await sim.run(3);
+    const events = await sim.events();
+    assert.ok(
+      events.includes('Killing: Container is in "unknown" state, try killing it before restart'),
+      events.join('\n'),
+    );
+    assert.equal(sim.count('app', 'Starting'), 2);
+  } finally {
+    await sim.stop();
+  }
+});

@@ -122,6 +122,13 @@ export class FakeContainerRuntime implements ContainerRuntime, ImageService {
     this.#emit({ type: 'containerExited', id, labels: c.labels });
   }
 
+  /** Makes the runtime lose track of a container's state (`unknown`, as after a crash). */
+  markUnknown(id: string): void {
+    const c = this.#get(id);
+    c.state = 'unknown';
+    this.#emit({ type: 'containerExited', id, labels: c.labels });
+  }
+
   /** The config a container was created with (env, args, mounts…). */
   configOf(id: string): ContainerConfig {
     return this.#get(id).config;
