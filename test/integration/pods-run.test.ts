@@ -148,6 +148,7 @@ spec:
 
   test('command/args, hostPath and configMap volumes, and a failing container', async () => {
     await k.ok(['create', 'configmap', 'app-config', '--from-literal=greeting=hi there']);
+    await k.ok(['create', 'secret', 'generic', 'app-secret', '--from-literal=token=s3cr3t']);
     const manifest = `apiVersion: v1
 kind: Pod
 metadata:
@@ -158,11 +159,14 @@ spec:
   - name: reader
     image: busybox:1.36
     command: ['sh', '-c']
-    args: ['cat /config/greeting; echo; ls /host-tmp >/dev/null && echo hostpath-ok; cat /var/run/secrets/kubernetes.io/serviceaccount/namespace; echo']
+    args: ['cat /config/greeting; echo; ls /host-tmp >/dev/null && echo hostpath-ok; cat /var/run/secrets/kubernetes.io/serviceaccount/namespace; echo; cat /secret/token; echo; stat -L -c %a /secret/token']
     volumeMounts:
     - { name: config, mountPath: /config }
     - { name: host, mountPath: /host-tmp }
+    - { name: secret, mountPath: /secret }
   volumes:
+  - name: secret
+    secret: { secretName: app-secret, defaultMode: 0400 }
   - name: config
     configMap: { name: app-config }
   - name: host
@@ -174,7 +178,7 @@ spec:
       async () => (await jsonpath('volumes-demo', '{.status.phase}')) === 'Succeeded',
     );
     const logs = await k.ok(['logs', 'volumes-demo']);
-    assert.equal(logs, 'hi there\nhostpath-ok\ndefault\n');
+    assert.equal(logs, 'hi there\nhostpath-ok\ndefault\ns3cr3t\n400\n');
   });
 
   test('a command that does not exist is StartError 128 with RunContainerError', async () => {
@@ -231,6 +235,19 @@ spec:
     const started = await jsonpath(pods, '{.status.initContainerStatuses[0].started}');
     assert.equal(started, 'true');
     await k.ok(['delete', 'deploy/myapp', '--wait=true']);
+  });
+
+  test('adapter seed: the adapter transformed log appears in its output', async () => {
+    await k.ok(['apply', '-f', join(seeds, 'pod-with-adapter.yaml')]);
+    await waitFor(
+      'PROCESSED lines',
+      async () =>
+        / - log 1 PROCESSED$/m.test(
+          (await k.run(['logs', 'pod-with-adapter', '-c', 'log-adapter'])).stdout,
+        ),
+      40_000,
+    );
+    await k.ok(['delete', 'pod', 'pod-with-adapter', '--grace-period=1']);
   });
 
   test('hostNetwork: the pod shares the node network and its IP', async () => {
