@@ -333,4 +333,86 @@ describe('lifecycle scenarios under runc + conmon, driven by kubectl', { skip },
     await k.ok(['delete', 'pod', 'l39', '--wait=true']);
     await k.ok(['delete', 'configmap', 'cm1']);
   });
+
+  /** Deletes `pod` (held by a finalizer) and waits for its final phase; then lets it go. */
+  const deleteHeld = async (
+    pod: string,
+    args: string[],
+  ): Promise<{ t0: number; final: string }> => {
+    const t0 = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
+    await k.ok(['delete', 'pod', pod, '--wait=false', ...args]);
+    const end = Date.now() + 30_000;
+    while (Date.now() < end) {
+      const phase = await phaseOf(pod);
+      if (phase === 'Succeeded' || phase === 'Failed') break;
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    const final = await k.ok(['get', 'pod', pod, '-o', 'json']);
+    await k.ok(['patch', 'pod', pod, '--type=merge', '-p', '{"metadata":{"finalizers":null}}']);
+    return { t0, final };
+  };
+
+  test('L29a + L31: preStop consumes the grace budget; overrunning containers are SIGKILLed', async () => {
+    const l29 = await create('l29', {
+      restartPolicy: 'Always',
+      terminationGracePeriodSeconds: 10,
+      containers: [
+        h(
+          'app',
+          { D: 'forever', T: 30 },
+          {
+            lifecycle: {
+              preStop: { exec: { command: ['sh', '-c', 'N=PreStop-app D=4 eval "$H"'] } },
+            },
+          },
+        ),
+      ],
+    });
+    const sidecar = (n: string, t: number) =>
+      h(n, { D: 'forever', T: t }, { restartPolicy: 'Always' });
+    const l31 = await create('l31', {
+      restartPolicy: 'Never',
+      terminationGracePeriodSeconds: 5,
+      initContainers: [sidecar('s1', 20), sidecar('s2', 1), sidecar('s3', 20)],
+      containers: [h('app', { D: 'forever', T: 20 })],
+    });
+    for (const p of ['l29', 'l31']) {
+      await k.ok([
+        'patch',
+        'pod',
+        p,
+        '--type=merge',
+        '-p',
+        '{"metadata":{"finalizers":["lifecycle.test/hold"]}}',
+      ]);
+      await waitPhase(p, 'Running');
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+    const a = await deleteHeld('l29', []);
+    let l = l29();
+    assert.ok(at(l, 'PreStop-app', 'Exiting') < at(l, 'app', 'TermReceived'), JSON.stringify(l));
+    const gap = T(l, 'app', 'TermReceived') - T(l, 'PreStop-app', 'Exiting');
+    assert.ok(gap >= 0 && gap <= 1.5, `TERM ${gap} s after preStop`);
+    assert.equal(count(l, 'app', 'Exiting'), 0);
+    const pod29 = JSON.parse(a.final);
+    assert.equal(pod29.status.phase, 'Failed');
+    assert.equal(pod29.status.containerStatuses[0].state.terminated.exitCode, 137);
+    const b = await deleteHeld('l31', ['--grace-period=5']);
+    l = l31();
+    const tr = ['s1', 's2', 's3'].map((n) => T(l, n, 'TermReceived') - b.t0);
+    for (const t of tr) assert.ok(t >= 4.5 && t <= 7.5, `sidecar TERM at ${t}`);
+    for (const n of ['s1', 's3', 'app']) assert.equal(count(l, n, 'Exiting'), 0, n);
+    assert.equal(count(l, 's2', 'Exiting'), 1);
+    const pod31 = JSON.parse(b.final);
+    assert.equal(pod31.status.phase, 'Failed');
+    const codes = Object.fromEntries(
+      [...pod31.status.initContainerStatuses, ...pod31.status.containerStatuses].map(
+        (c: { name: string; state: { terminated: { exitCode: number } } }) => [
+          c.name,
+          c.state.terminated.exitCode,
+        ],
+      ),
+    );
+    assert.deepEqual(codes, { s1: 137, s2: 0, s3: 137, app: 137 });
+  });
 });
