@@ -241,3 +241,46 @@ test('L23: a sidecar liveness failure restarts only the sidecar; the app keeps r
     await sim.stop();
   }
 });
+
+for (const policy of ['Never', 'OnFailure'] as const) {
+  test(`L13 (${policy}): a Job-style pod completes; its sidecar never blocks it`, async () => {
+    const sim = await startSim();
+    try {
+      await sim.create({
+        metadata: { name: 'l13' },
+        spec: {
+          restartPolicy: policy,
+          initContainers: [h('s1', { D: 'forever' }, { restartPolicy: 'Always' })],
+          containers: [h('app', { D: 3 })],
+        },
+      });
+      const done = await sim.until(
+        'Succeeded',
+        async () => (await sim.get('l13'))?.status?.phase === 'Succeeded',
+        20,
+      );
+      await sim.run(1);
+      assert.ok(sim.at('s1', 'Started') < sim.at('app', 'Starting'));
+      assert.ok(sim.at('app', 'Exiting') < sim.at('s1', 'TermReceived'));
+      assert.equal(sim.count('s1', 'Starting'), 1);
+      assert.ok(done - sim.T('app', 'Exiting')! <= 5);
+      const pod = await sim.get('l13');
+      assert.equal(stateOf(pod, 's1'), 'term(0, Completed)');
+      assert.equal(stateOf(pod, 'app'), 'term(0, Completed)');
+      const seen = sim.samples.map((s) => `${s.status} ${s.ready}`);
+      assert.ok(seen.includes('Running 2/2'));
+      for (const s of seen)
+        assert.ok(
+          /^(Pending|Init:0\/1|PodInitializing) \d\/2$|^Running 2\/2$|^Completed [01]\/2$/.test(s),
+          s,
+        );
+      assert.deepEqual(
+        [sim.samples.at(-1)?.status, sim.samples.at(-1)?.ready, sim.samples.at(-1)?.restarts],
+        ['Completed', '0/2', '0'],
+      );
+      assert.ok((await sim.events()).includes('Killing: Stopping container s1'));
+    } finally {
+      await sim.stop();
+    }
+  });
+}
