@@ -6,6 +6,7 @@
  * affecting a healthy pod next to it.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { nodeAgentUnavailable } from '../../src/daemon/node-agent.ts';
 import { importDemoImages } from '../support/images/demo-images.ts';
@@ -149,6 +150,28 @@ spec:
     );
     assert.equal(await get('wrong-type', '{.status.phase}'), 'Pending');
     assert.match(await k.ok(['get', 'pod', 'wrong-type']), /ContainerCreating/);
+  });
+
+  test('pod sysctls are set in the pod network namespace only', async () => {
+    const host = readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8').trim();
+    await apply(`apiVersion: v1
+kind: Pod
+metadata:
+  name: tuned
+spec:
+  restartPolicy: Never
+  securityContext:
+    sysctls:
+    - { name: net.ipv4.ip_unprivileged_port_start, value: "81" }
+  containers:
+  - name: app
+    image: busybox:1.36
+    command: ['cat', '/proc/sys/net/ipv4/ip_unprivileged_port_start']
+`);
+    await waitFor('Succeeded', async () => (await get('tuned', '{.status.phase}')) === 'Succeeded');
+    assert.equal((await k.ok(['logs', 'tuned'])).trim(), '81');
+    const after = readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8').trim();
+    assert.equal(after, host);
   });
 
   test('the healthy pod next to them kept running throughout', async () => {

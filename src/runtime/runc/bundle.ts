@@ -68,6 +68,7 @@ export async function writeBundle(o: BundleInput): Promise<void> {
     capDrop: sec.capDrop,
     noNewPrivileges: sec.noNewPrivileges,
     readonlyRootfs: sec.readOnlyRootfs,
+    procMount: sec.procMount,
     terminal: config.tty,
     ...(sandbox.config.sysctls ? { sysctl: sandbox.config.sysctls } : {}),
     ...(r.memoryLimitBytes ? { memoryLimitBytes: r.memoryLimitBytes } : {}),

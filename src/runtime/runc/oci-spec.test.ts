@@ -59,3 +59,31 @@ test('effectiveCapabilities applies add and drop, including ALL', () => {
   assert.ok(!c.includes('CAP_KILL'));
   assert.deepEqual(effectiveCapabilities({ capDrop: ['ALL'], capAdd: ['CHOWN'] }), ['CAP_CHOWN']);
 });
+
+test('buildOciSpec: shared or host PID namespace, host IPC, Unmasked /proc, sysctls, terminal', () => {
+  type Spec = { process: Record<string, unknown>; linux: Record<string, unknown> };
+  const shared = buildOciSpec({ ...base, pidnsPath: '/proc/42/ns/pid' }) as Spec;
+  assert.deepEqual((shared.linux['namespaces'] as unknown[])[0], {
+    type: 'pid',
+    path: '/proc/42/ns/pid',
+  });
+  const { ipcPath: _ipc, ...noIpc } = base;
+  const host = buildOciSpec({ ...noIpc, hostPID: true }) as Spec;
+  const types = (host.linux['namespaces'] as { type: string }[]).map((n) => n.type);
+  assert.deepEqual(types, ['mount', 'network', 'uts']);
+  assert.ok(Array.isArray((buildOciSpec(base) as Spec).linux['maskedPaths']));
+  const unmasked = buildOciSpec({ ...base, procMount: 'Unmasked' }) as Spec;
+  assert.equal(unmasked.linux['maskedPaths'], undefined);
+  assert.equal(unmasked.linux['readonlyPaths'], undefined);
+  const tuned = buildOciSpec({
+    ...base,
+    sysctl: { 'net.ipv4.ip_unprivileged_port_start': '80' },
+    terminal: true,
+    additionalGids: [2000],
+    noNewPrivileges: false,
+  }) as Spec;
+  assert.deepEqual(tuned.linux['sysctl'], { 'net.ipv4.ip_unprivileged_port_start': '80' });
+  assert.equal(tuned.process['terminal'], true);
+  assert.deepEqual(tuned.process['user'], { uid: 0, gid: 0, additionalGids: [2000] });
+  assert.equal(tuned.process['noNewPrivileges'], false);
+});

@@ -45,6 +45,8 @@ export interface SpecInput {
   /** Default: true unless privileged. */
   noNewPrivileges?: boolean;
   readonlyRootfs?: boolean;
+  /** `Unmasked` leaves /proc unmasked and writable (`securityContext.procMount`). */
+  procMount?: 'Default' | 'Unmasked';
   /** Namespaced sysctls (pod `securityContext.sysctls`). */
   sysctl?: Record<string, string>;
   pidnsPath?: string;
@@ -184,7 +186,7 @@ export function buildOciSpec(input: SpecInput): Record<string, unknown> {
       resources,
       ...(input.sysctl && Object.keys(input.sysctl).length ? { sysctl: input.sysctl } : {}),
       namespaces,
-      ...(input.privileged === true
+      ...(input.privileged === true || input.procMount === 'Unmasked'
         ? {}
         : {
             maskedPaths: [
