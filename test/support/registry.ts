@@ -47,3 +47,17 @@ export async function startTestRegistry(
     pushBusybox: (repo = 'library/busybox', tags = BUSYBOX_TAGS) => pushBusybox(target, repo, tags),
   };
 }
+
+/**
+ * Builds (cached under $TMPDIR/podbay-test-images/debian-images) and pushes the images made from
+ * Debian packages — library/debian (bookworm, latest), library/nginx (1.27, latest) and
+ * library/alpine (latest, 3.19), linux/amd64 — to `reg`. Needs root and apt's mirror.
+ */
+export async function pushDebian(
+  reg: TestRegistry,
+  names?: import('../../scripts/images/debian-images.ts').DebianImageName[],
+): Promise<import('../../scripts/images/debian-images.ts').PushedDebianImage[]> {
+  const { pushDebianImages } = await import('../../scripts/images/debian-images.ts');
+  const target = { url: reg.url, ...(reg.auth !== undefined ? { auth: reg.auth } : {}) };
+  return pushDebianImages(target, names !== undefined ? { names } : {});
+}
