@@ -10,7 +10,8 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
-import { closeSync, openSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { nodeAgentUnavailable } from '../src/daemon/node-agent.ts';
 import { buildBusyboxRootfs } from '../test/support/images/busybox-rootfs.ts';
@@ -190,8 +191,9 @@ export async function benchStreaming(): Promise<void> {
       pf.push({ name, mbps: median(rates), firstMs: median(first) });
     }
 
+    const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
     console.log(
-      `streaming (real pod, ${binary.split('/').pop()}; medians of ${runs} / ${execRuns} runs)`,
+      `streaming (real pod, ${binary.split('/').pop()}; medians of ${runs} / ${execRuns} runs; ${cpus().length} CPUs, load ${load})`,
     );
     console.log(
       `  kubectl logs > file, 100 MiB, 100 B lines ${median(logs).toFixed(0)} MB/s  (target >= 200; ratio ${ratio(median(logs), 200, true)})`,

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { apiFixture } from '../api/testing/api-fixture.ts';
 import type { Pod } from '../k8s/types/pod.ts';
-import { podLogHandler, resolveContainer } from './pod-logs.ts';
+import { instanceToRead, podLogHandler, resolveContainer } from './pod-logs.ts';
 
 const line = (s: number, text: string): string =>
   `2026-01-01T00:00:0${s}.000000001Z stdout F ${text}\n`;
@@ -49,6 +49,7 @@ test('pods/log serves the current and previous instance with kube-apiserver erro
             image: 'b',
             imageID: '',
             state: { running: {} },
+            lastState: { terminated: { exitCode: 1 } },
           },
           {
             name: 'side',
@@ -116,4 +117,23 @@ test('without a container name, the only regular container is chosen even beside
   assert.equal(resolveContainer(pod, null), 'a');
   assert.equal(resolveContainer(pod, 'i'), 'i');
   assert.throws(() => resolveContainer(pod, 'x'), /container x is not valid for pod p/);
+});
+
+test('the instance read follows the status, as the kubelet picks the container ID', () => {
+  const st = (restartCount: number, state: object, last?: object) =>
+    ({
+      name: 'c',
+      restartCount,
+      state,
+      ...(last ? { lastState: { terminated: last } } : {}),
+    }) as never;
+  // Running attempt 2: current is 2, previous the one before.
+  assert.equal(instanceToRead(st(2, { running: {} }, { exitCode: 1 }), false), 2);
+  assert.equal(instanceToRead(st(2, { running: {} }, { exitCode: 1 }), true), 1);
+  // Back-off after attempt 3 died: both read attempt 3 (lastState.terminated).
+  assert.equal(instanceToRead(st(3, { waiting: {} }, { exitCode: 1 }), false), 3);
+  assert.equal(instanceToRead(st(3, { waiting: {} }, { exitCode: 1 }), true), 3);
+  // Never restarted: no previous instance.
+  assert.equal(instanceToRead(st(0, { running: {} }), true), undefined);
+  assert.equal(instanceToRead(undefined, false), 0);
 });

@@ -60,6 +60,24 @@ function statusOf(pod: Pod, container: string): ContainerStatus | undefined {
   ].find((c) => c.name === container);
 }
 
+/**
+ * Which instance (restart number, the log file's name) a request reads, as the kubelet picks
+ * the container ID from the status: `previous` is `lastState.terminated`, which is the instance
+ * before the running one, or the instance that just died while the next one waits (back-off);
+ * without `previous`, the running or finished instance, or while waiting the one that died last.
+ * Undefined when `previous` asks for an instance that does not exist.
+ */
+export function instanceToRead(
+  status: ContainerStatus | undefined,
+  previous: boolean,
+): number | undefined {
+  const n = status?.restartCount ?? 0;
+  const waiting = status?.state?.waiting !== undefined;
+  if (!previous) return n;
+  if (!status?.lastState?.terminated) return undefined;
+  return waiting ? n : n - 1;
+}
+
 /** Options for {@link podLogHandler}. */
 export interface PodLogHandlerOptions {
   podLogsDir: string;
@@ -76,20 +94,17 @@ export function podLogHandler(options: PodLogHandlerOptions): StreamingHandler {
     const status = statusOf(pod, container);
     const podName = pod.metadata.name ?? '';
     const previous = q.get('previous') === 'true';
-    const restart = status?.restartCount ?? 0;
-    let instance = restart;
-    if (previous) {
-      instance = restart - 1;
-      const path =
-        instance >= 0 ? containerLogPath(options.podLogsDir, pod, container, instance) : '';
-      if (instance < 0 || !existsSync(path)) {
-        throw new BadRequestError(
-          `previous terminated container "${container}" in pod "${podName}" not found`,
-        );
-      }
+    const instance = instanceToRead(status, previous);
+    const path =
+      instance === undefined
+        ? undefined
+        : containerLogPath(options.podLogsDir, pod, container, instance);
+    if (previous && (path === undefined || !existsSync(path))) {
+      throw new BadRequestError(
+        `previous terminated container "${container}" in pod "${podName}" not found`,
+      );
     }
-    const path = containerLogPath(options.podLogsDir, pod, container, instance);
-    if (!existsSync(path)) {
+    if (path === undefined || !existsSync(path)) {
       const reason =
         status?.state?.waiting?.reason ??
         (pod.status?.initContainerStatuses?.length ? 'PodInitializing' : 'ContainerCreating');

@@ -6,7 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { nodeAgentUnavailable } from '../../src/daemon/node-agent.ts';
 import { importDemoImages } from '../support/images/demo-images.ts';
@@ -39,7 +40,7 @@ spec:
     command: ['sh', '-c', 'echo early-1; echo early-2; echo early-err >&2; sleep 5; echo late-1; echo late-2; echo late-3; exec sleep 100000']
   - name: crash
     image: busybox:1.36
-    command: ['sh', '-c', 'n=$(cat /d/n 2>/dev/null || echo 0); n=$((n+1)); echo $n > /d/n; echo crash-run-$n; sleep 1; exit 1']
+    command: ['sh', '-c', 'n=$(cat /d/n 2>/dev/null || echo 0); n=$((n+1)); echo $n > /d/n; echo crash-run-$n; sleep 4; exit 1']
     volumeMounts: [{ name: d, mountPath: /d }]
   volumes: [{ name: d, emptyDir: {} }]
 ---
@@ -71,7 +72,9 @@ spec:
     command: ['sh', '-c', 'sleep 2; echo one; sleep 2; echo two']
 `;
 
-const tsRe = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z /;
+// The kubelet prints 9 fraction digits (RFC3339NanoFixed); podbay's CRI reader trims trailing
+// zeros (RFC3339Nano), so up to 9 digits are accepted here.
+const tsRe = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z /;
 
 describe('kubectl logs against real containers', { skip }, () => {
   let d: TestDaemon;
@@ -165,17 +168,38 @@ describe('kubectl logs against real containers', { skip }, () => {
       );
       return n >= 1;
     });
-    // Read the count, the logs and the count again, so a restart in between is noticed.
-    await waitFor('a stable previous instance', async () => {
-      const path = '{.status.containerStatuses[1].restartCount}';
-      const before = Number(await jsonpath('logs-demo', path));
-      const prev = await k.run([...crash, '--previous']);
-      const after = Number(await jsonpath('logs-demo', path));
-      if (before !== after) return false;
-      assert.equal(prev.code, 0, prev.stderr);
-      assert.equal(prev.stdout, `crash-run-${before}\n`);
-      return true;
-    });
+    // Read the status, the logs and the status again, so a change in between is noticed. Run
+    // n (from 1) is attempt n-1. While attempt r runs, --previous is attempt r-1; in back-off
+    // after attempt r died, both --previous and the plain logs show attempt r (lastState).
+    const state = async () => {
+      const path =
+        '{.status.containerStatuses[1].restartCount} {.status.containerStatuses[1].state}';
+      const [count, json] = (await jsonpath('logs-demo', path)).split(/ (.*)/s) as [string, string];
+      return {
+        r: Number(count),
+        waiting: 'waiting' in (JSON.parse(json) as object),
+        raw: `${count}${json}`,
+      };
+    };
+    const seen = new Set<boolean>();
+    await waitFor(
+      'previous seen while running and in back-off',
+      async () => {
+        const before = await state();
+        const prev = await k.run([...crash, '--previous']);
+        const cur = await k.run(crash);
+        const after = await state();
+        if (before.raw !== after.raw) return false;
+        if (cur.stdout === '') return false; // just started, nothing written yet
+        assert.equal(prev.code, 0, prev.stderr);
+        const last = before.waiting ? before.r : before.r - 1;
+        assert.equal(prev.stdout, `crash-run-${last + 1}\n`);
+        assert.equal(cur.stdout, `crash-run-${before.r + 1}\n`);
+        seen.add(before.waiting);
+        return seen.size === 2;
+      },
+      90_000,
+    );
     const none = await k.run(['logs', 'logs-demo', '-c', 'app', '--previous']);
     assert.equal(none.code, 1);
     assert.match(
@@ -203,26 +227,67 @@ describe('kubectl logs against real containers', { skip }, () => {
     assert.equal(live.stdout, 'side-start\n');
   });
 
+  test('-f carries on across a log rotation (11 MiB, rotated at 10 MiB)', async () => {
+    // 11 MiB of 1 KiB lines at once, then a line a second until the rotation check (every 10 s)
+    // has surely run; follow must deliver every line, from both files, in order.
+    const rotating = `apiVersion: v1
+kind: Pod
+metadata:
+  name: rotating
+spec:
+  restartPolicy: Never
+  containers:
+  - name: main
+    image: busybox:1.36
+    command: ['sh', '-c', 'sleep 1; head -c 11534336 /dev/zero | tr "\\\\0" y | fold -w 1024; echo; for i in $(seq 1 14); do echo after-$i; sleep 1; done']
+`;
+    await k.ok(['apply', '-f', '-'], { input: rotating });
+    await waitFor(
+      'rotating started',
+      async () => (await jsonpath('rotating', '{.status.phase}')) !== 'Pending',
+    );
+    const r = await k.run(['logs', '-f', 'rotating'], { timeoutMs: 60_000 });
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.split('\n');
+    assert.equal(lines.pop(), '');
+    const ys = lines.filter((l) => l === 'y'.repeat(1024)).length;
+    assert.equal(ys, 11264);
+    assert.deepEqual(
+      lines.slice(ys).filter((l) => l !== ''),
+      Array.from({ length: 14 }, (_, i) => `after-${i + 1}`),
+    );
+    const uid = await jsonpath('rotating', '{.metadata.uid}');
+    const dir = join(d.dataDir, 'logs', `default_rotating_${uid}`, 'main');
+    assert.ok(
+      readdirSync(dir).some((f) => /^0\.log\.\d{8}-\d{6}$/.test(f)),
+      `a rotated file in ${readdirSync(dir).join(', ')}`,
+    );
+  });
+
   test('logs deploy/x, --all-containers, --prefix and -l', async () => {
     await waitFor('the deployment logged', async () =>
       (await k.run(['logs', 'deploy/talker'])).stdout.includes('from-deployment'),
     );
     assert.equal(await k.ok(['logs', 'deploy/talker']), 'from-deployment\n');
     const all = await k.ok(['logs', 'logs-demo', '--all-containers', '--prefix']);
-    const lines = all.trimEnd().split('\n');
-    // Init containers come first, then the regular ones, each line prefixed.
-    assert.deepEqual(lines.slice(0, 9), [
-      '[pod/logs-demo/init] init-1',
-      '[pod/logs-demo/init] init-2',
-      '[pod/logs-demo/side] side-start',
-      '[pod/logs-demo/app] early-1',
-      '[pod/logs-demo/app] early-2',
-      '[pod/logs-demo/app] early-err',
-      '[pod/logs-demo/app] late-1',
-      '[pod/logs-demo/app] late-2',
-      '[pod/logs-demo/app] late-3',
+    // Every container's lines, each prefixed; kubectl does not keep one order of containers.
+    const by = new Map<string, string[]>();
+    for (const line of all.trimEnd().split('\n')) {
+      const m = /^\[pod\/logs-demo\/([a-z]+)\] (.*)$/.exec(line);
+      assert.ok(m, line);
+      by.set(m[1]!, [...(by.get(m[1]!) ?? []), m[2]!]);
+    }
+    assert.deepEqual(by.get('init'), ['init-1', 'init-2']);
+    assert.deepEqual(by.get('side'), ['side-start']);
+    assert.deepEqual(by.get('app'), [
+      'early-1',
+      'early-2',
+      'early-err',
+      'late-1',
+      'late-2',
+      'late-3',
     ]);
-    assert.match(lines[9] ?? '', /^\[pod\/logs-demo\/crash\] crash-run-\d+$/);
+    assert.match(by.get('crash')?.join() ?? '', /^crash-run-\d+$/);
     const sel = await k.ok(['logs', '-l', 'app=logs-demo', '-c', 'app', '--prefix', '--tail=-1']);
     assert.equal(
       sel,
