@@ -170,6 +170,7 @@ export async function conmonAttach(
     }
     return (await readExitCode(bundleDir)) ?? 0;
   });
+  let resizes = Promise.resolve();
   return {
     ...(options.stdin && child.stdin ? { stdin: child.stdin } : {}),
     stdout,
@@ -178,7 +179,8 @@ export async function conmonAttach(
       if (!options.tty) return;
       const r = Math.max(1, Math.floor(rows));
       const c = Math.max(1, Math.floor(cols));
-      void writeCtl(bundleDir, `1 ${r} ${c}\n`);
+      // In order: kubectl attach sends size+1 then the size (a forced redraw) back to back.
+      resizes = resizes.then(() => writeCtl(bundleDir, `1 ${r} ${c}\n`)).catch(() => undefined);
     },
     exited,
     kill: () => {
