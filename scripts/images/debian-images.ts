@@ -4,7 +4,7 @@
 // $TMPDIR/podbay-test-images/debian-images keyed by package versions, so a second run only
 // pushes. Usage: node --import tsx scripts/images/debian-images.ts push REGISTRY_URL [names...]
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipLayer, type CachedLayer } from './busybox-image.ts';
@@ -77,10 +77,9 @@ async function resolveCached(dir: string, recipes: ImageRecipe[]): Promise<DebPa
     // resolve below
   }
   const sets = await resolvePackageSets(recipes.map((r) => r.roots));
-  await writeFile(`${file}.${String(process.pid)}`, JSON.stringify(sets));
-  await rm(file, { force: true });
-  await writeFile(file, JSON.stringify(sets));
-  await rm(`${file}.${String(process.pid)}`, { force: true });
+  const tmp = `${file}.${String(process.pid)}.tmp`;
+  await writeFile(tmp, JSON.stringify(sets));
+  await rename(tmp, file);
   return sets;
 }
 
