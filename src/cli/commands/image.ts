@@ -1,32 +1,29 @@
 /**
- * `podbay image import|ls|rm`: works on the local image store (`<data-dir>/images`) directly, so
+ * `podbay image import|load|pull|ls|rm`: works on the local image store (`<data-dir>/images`) directly, so
  * it needs no running daemon; the daemon sees the changes on its next look at the store.
  */
 import { stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ImageInfo } from '../../runtime/container-runtime.ts';
 import { normalizeImageRef, parseImageRef } from '../../runtime/images/image-ref.ts';
-import { LocalImageStore } from '../../runtime/images/local-image-store.ts';
 import { importName } from '../../runtime/images/local-import.ts';
-import { defaultDataDir } from '../defaults.ts';
+import { humanSize, storeFor, UsageError } from './image-cli-common.ts';
+import { loadUsage, runLoad } from './image-load.ts';
+import { pullUsage, runPull } from './image-pull.ts';
+
+export { humanSize } from './image-cli-common.ts';
 
 export const imageUsage = `Usage:
   podbay image import ROOTFS.tar[.gz] NAME[:TAG] [--entrypoint CMD] [--cmd CMD] [--env K=V]...
                       [--workdir DIR] [--user USER] [--data-dir DIR]
       Import a flat rootfs tarball (plain or gzip) as a one-layer image; prints its id.
       CMD is a JSON array ('["sh","-c","echo hi"]') or words split on spaces ('sleep 3600').
+${loadUsage}
+${pullUsage}
   podbay image ls [--data-dir DIR]
       List local images.
   podbay image rm REF... [--data-dir DIR]
       Untag REF (name, name:tag, id or id prefix); the image goes with its last tag.`;
-
-/** A usage mistake: reported with exit code 2. */
-class UsageError extends Error {}
-
-function storeFor(dataDir: string | undefined): LocalImageStore {
-  return new LocalImageStore({ root: join(dataDir ?? defaultDataDir(), 'images') });
-}
 
 /** `["a","b"]` as JSON, or words split on white space. */
 export function parseCommandFlag(flag: string, value: string): string[] {
@@ -42,18 +39,6 @@ export function parseCommandFlag(flag: string, value: string): string[] {
     throw new UsageError(`--${flag}: want a JSON array of strings`);
   }
   return parsed;
-}
-
-/** Bytes the way crictl shows them: 3 significant digits, decimal units (`2.14MB`). */
-export function humanSize(bytes: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
-  let value = bytes;
-  let i = 0;
-  while (value >= 1000 && i < units.length - 1) {
-    value /= 1000;
-    i++;
-  }
-  return `${Number(value.toPrecision(3))}${units[i]!}`;
 }
 
 /** Rows of `podbay image ls`: one per tag (untagged images show `<none>`), sorted by name. */
@@ -182,6 +167,10 @@ export async function runImage(argv: string[]): Promise<number> {
     switch (sub) {
       case 'import':
         return await runImport(rest);
+      case 'load':
+        return await runLoad(rest);
+      case 'pull':
+        return await runPull(rest);
       case 'ls':
       case 'list':
         return await runList(rest);

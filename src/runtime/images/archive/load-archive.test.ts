@@ -163,7 +163,11 @@ describe('loadImageArchive', () => {
       const [a] = await loadImageArchive(store, dockerArchive);
       assert.deepEqual(a?.repoTags, ['docker.io/library/busybox:1.36']);
       const [b] = await loadImageArchive(store, ociArchive);
-      assert.ok(b?.repoTags.includes('docker.io/library/busybox:1.28'));
+      assert.deepEqual(b?.repoTags, ['docker.io/library/busybox:1.28']);
+      assert.deepEqual(b?.image.repoTags.sort(), [
+        'docker.io/library/busybox:1.28',
+        'docker.io/library/busybox:1.36',
+      ]);
       assert.equal(a?.id, b?.id, 'same config either way');
       const [top] = await store.lowerDirs('busybox:1.36');
       assert.ok(existsSync(join(top!, 'bin/busybox')));

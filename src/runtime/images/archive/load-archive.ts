@@ -32,6 +32,14 @@ export interface LoadArchiveOptions {
   onLayer?: (layer: { diffId: string; present: boolean }) => void;
 }
 
+/** One image recorded by {@link loadImageArchive}. */
+export interface LoadedImage {
+  id: string;
+  /** The names the archive gave it (normalised); the store may know it by others too. */
+  repoTags: string[];
+  image: ImageInfo;
+}
+
 /** Which kind of archive a source holds. */
 export type ArchiveFormat = 'docker-save' | 'oci-layout';
 
@@ -98,11 +106,11 @@ export async function loadImageArchive(
   store: LayerSink,
   path: string,
   opts: LoadArchiveOptions = {},
-): Promise<ImageInfo[]> {
+): Promise<LoadedImage[]> {
   const src = await openArchive(path, opts.scratchDir);
   try {
     const images = await planArchive(src, opts.platform);
-    const loaded: ImageInfo[] = [];
+    const loaded: LoadedImage[] = [];
     for (const image of images) {
       for (const layer of image.layers) {
         opts.signal?.throwIfAborted();
@@ -110,7 +118,8 @@ export async function loadImageArchive(
         if (!present) await unpackPlanned(src, store, layer, opts);
         opts.onLayer?.({ diffId: layer.diffId, present });
       }
-      loaded.push(await store.putImage(image.config, image.repoTags, []));
+      const info = await store.putImage(image.config, image.repoTags, []);
+      loaded.push({ id: info.id, repoTags: image.repoTags, image: info });
     }
     return loaded;
   } finally {
