@@ -38,11 +38,16 @@ export async function buildNginxRootfs(): Promise<string> {
   return out;
 }
 
-/** Imports the stand-in images into `store`. */
-export async function importDemoImages(store: LocalImageStore): Promise<void> {
+/** Imports busybox and (unless `standIns: false`) the debian and nginx stand-ins into `store`. */
+export async function importDemoImages(
+  store: LocalImageStore,
+  opts: { standIns?: boolean } = {},
+): Promise<void> {
   const busybox = await buildBusyboxRootfs();
-  for (const name of ['busybox:1.36', 'busybox:1.28', 'debian:latest'])
+  for (const name of ['busybox:1.36', 'busybox:1.28'])
     await store.importRootfs(busybox, name, { cmd: ['sh'] });
+  if (opts.standIns === false) return;
+  await store.importRootfs(busybox, 'debian:latest', { cmd: ['sh'] });
   const nginx = await buildNginxRootfs();
   for (const name of ['nginx:1.27', 'nginx:latest'])
     await store.importRootfs(nginx, name, {
