@@ -83,11 +83,14 @@ describe('podbay image', () => {
     const ls = await podbay('image', 'ls', '--data-dir', dataDir);
     assert.equal(ls.code, 0, ls.stderr);
     const lines = ls.stdout.trimEnd().split('\n');
-    assert.match(lines[0]!, /^IMAGE\s+TAG\s+IMAGE ID\s+SIZE$/);
-    assert.match(lines[1]!, /^docker\.io\/library\/second\s+latest\s+[0-9a-f]{12}\s+10\.2kB$/);
+    assert.match(lines[0]!, /^IMAGE\s+TAG\s+DIGEST\s+IMAGE ID\s+SIZE$/);
+    assert.match(
+      lines[1]!,
+      /^docker\.io\/library\/second\s+latest\s+<none>\s+[0-9a-f]{12}\s+10\.2kB$/,
+    );
     assert.match(
       lines[2]!,
-      new RegExp(`^docker\\.io/tools/app\\s+1\\.0\\s+${id.slice(7, 19)}\\s+10\\.2kB$`),
+      new RegExp(`^docker\\.io/tools/app\\s+1\\.0\\s+<none>\\s+${id.slice(7, 19)}\\s+10\\.2kB$`),
     );
     assert.equal(lines.length, 3);
 
@@ -101,7 +104,7 @@ describe('podbay image', () => {
     assert.equal(rm2.code, 0, rm2.stderr);
     assert.deepEqual(await readdir(join(dataDir, 'images', 'layers')), []);
     const empty = await podbay('image', 'ls', '--data-dir', dataDir);
-    assert.equal(empty.stdout.trim(), 'IMAGE   TAG   IMAGE ID   SIZE');
+    assert.equal(empty.stdout.trim(), 'IMAGE   TAG   DIGEST   IMAGE ID   SIZE');
   });
 
   test('errors: image in use, bad tar and missing file exit 1, usage mistakes exit 2', async () => {
@@ -163,7 +166,7 @@ describe('podbay image helpers', () => {
       {
         id: 'sha256:' + 'a'.repeat(64),
         repoTags: ['docker.io/library/b:1', 'docker.io/library/a:2'],
-        repoDigests: [],
+        repoDigests: ['docker.io/library/a@sha256:' + 'e'.repeat(64)],
         size: 1000,
         config: {},
       },
@@ -177,10 +180,10 @@ describe('podbay image helpers', () => {
       { id: 'sha256:' + 'd'.repeat(64), repoTags: [], repoDigests: [], size: 1, config: {} },
     ]);
     assert.deepEqual(rows, [
-      ['<none>', '<none>', 'd'.repeat(12), '1B'],
-      ['docker.io/library/a', '2', 'a'.repeat(12), '1kB'],
-      ['docker.io/library/b', '1', 'a'.repeat(12), '1kB'],
-      ['localhost:5000/x', '<none>', 'b'.repeat(12), '10B'],
+      ['<none>', '<none>', '<none>', 'd'.repeat(12), '1B'],
+      ['docker.io/library/a', '2', 'e'.repeat(12), 'a'.repeat(12), '1kB'],
+      ['docker.io/library/b', '1', '<none>', 'a'.repeat(12), '1kB'],
+      ['localhost:5000/x', '<none>', 'c'.repeat(12), 'b'.repeat(12), '10B'],
     ]);
   });
 });

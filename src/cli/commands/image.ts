@@ -21,7 +21,7 @@ export const imageUsage = `Usage:
 ${loadUsage}
 ${pullUsage}
   podbay image ls [--data-dir DIR]
-      List local images.
+      List local images: repository, tag, repo digest, id, size.
   podbay image rm REF... [--data-dir DIR]
       Untag REF (name, name:tag, id or id prefix); the image goes with its last tag.`;
 
@@ -41,12 +41,24 @@ export function parseCommandFlag(flag: string, value: string): string[] {
   return parsed;
 }
 
-/** Rows of `podbay image ls`: one per tag (untagged images show `<none>`), sorted by name. */
+/**
+ * Rows of `podbay image ls`: one per tag (untagged images show `<none>`), sorted by name; the
+ * DIGEST column is the repo digest (first 12 hex digits) the image has in that repository.
+ */
 export function imageRows(images: ImageInfo[]): string[][] {
   const rows: string[][] = [];
   for (const img of images) {
     const id = img.id.replace(/^sha256:/, '').slice(0, 12);
     const size = humanSize(img.size);
+    const digestIn = (repo: string): string => {
+      const d = img.repoDigests.find((x) => x.slice(0, x.indexOf('@')) === repo);
+      return d === undefined
+        ? '<none>'
+        : d
+            .slice(d.indexOf('@') + 1)
+            .replace(/^sha256:/, '')
+            .slice(0, 12);
+    };
     const names: [string, string][] = img.repoTags.map((t) => {
       const r = parseImageRef(t);
       return [`${r.registry}/${r.repository}`, r.tag ?? '<none>'];
@@ -55,7 +67,7 @@ export function imageRows(images: ImageInfo[]): string[][] {
       for (const d of img.repoDigests) names.push([d.slice(0, d.indexOf('@')), '<none>']);
     }
     if (names.length === 0) names.push(['<none>', '<none>']);
-    for (const [repo, tag] of names) rows.push([repo, tag, id, size]);
+    for (const [repo, tag] of names) rows.push([repo, tag, digestIn(repo), id, size]);
   }
   return rows.sort((a, b) => a[0]!.localeCompare(b[0]!) || a[1]!.localeCompare(b[1]!));
 }
@@ -115,7 +127,7 @@ async function runImport(args: string[]): Promise<number> {
 async function runList(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { 'data-dir': { type: 'string' } } });
   const images = await storeFor(values['data-dir']).listImages();
-  console.log(table(['IMAGE', 'TAG', 'IMAGE ID', 'SIZE'], imageRows(images)));
+  console.log(table(['IMAGE', 'TAG', 'DIGEST', 'IMAGE ID', 'SIZE'], imageRows(images)));
   return 0;
 }
 
