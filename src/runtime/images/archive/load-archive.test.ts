@@ -261,6 +261,25 @@ describe('loadImageArchive', () => {
       );
     });
 
+    test('a corrupt layer in the second image records neither image', async () => {
+      const good = fixtureImage([base]);
+      const bad = fixtureImage([app], { cmd: ['bad'] });
+      const m = dockerSaveLegacy([
+        { image: good, tags: ['good:1'] },
+        { image: bad, tags: ['bad:1'] },
+      ]);
+      m.set(`${digestOf(app).slice(7)}.tar`, Buffer.from(app).fill(0x41, 600, 700));
+      const file = join(work, 'two.tar');
+      await writeTar(file, m);
+      const store = newStore();
+      await assert.rejects(
+        loadImageArchive(store, file),
+        /^ArchiveError: layer [0-9a-f]{64}\/layer\.tar: /,
+      );
+      assert.deepEqual(await store.listImages(), []);
+      assert.deepEqual(await readdir(join(store.root, 'tmp')), []);
+    });
+
     test('an index without the wanted platform', async () => {
       const arm = fixtureImage([base], { architecture: 'arm64' });
       await expectFailure(

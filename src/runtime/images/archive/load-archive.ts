@@ -4,8 +4,10 @@
  * digests, one diff_id per layer, every layer blob present with its stated size), so a malformed
  * archive fails before anything is written. Layers are then unpacked one by one through the
  * store (each appears complete or not at all), checked against their blob digest while streaming
- * and against the config's diff_id once unpacked; images are recorded only after all their
- * layers are in. Layers already in the store are not read again.
+ * and against the config's diff_id once unpacked; the images are recorded only once every layer
+ * of the archive is in, so a corrupt layer records no image (layers unpacked before it stay as
+ * unreferenced layers, which the store deletes with its unused layers, as after a failed pull).
+ * Layers already in the store are not read again.
  */
 import type { Readable } from 'node:stream';
 import type { ImageInfo } from '../../container-runtime.ts';
@@ -110,14 +112,18 @@ export async function loadImageArchive(
   const src = await openArchive(path, opts.scratchDir);
   try {
     const images = await planArchive(src, opts.platform);
+    // Every layer first, then the images: a bad layer anywhere records no image at all.
+    const done = new Set<string>();
+    for (const layer of images.flatMap((i) => i.layers)) {
+      if (done.has(layer.diffId)) continue;
+      opts.signal?.throwIfAborted();
+      const present = store.hasLayer(layer.diffId);
+      if (!present) await unpackPlanned(src, store, layer, opts);
+      done.add(layer.diffId);
+      opts.onLayer?.({ diffId: layer.diffId, present });
+    }
     const loaded: LoadedImage[] = [];
     for (const image of images) {
-      for (const layer of image.layers) {
-        opts.signal?.throwIfAborted();
-        const present = store.hasLayer(layer.diffId);
-        if (!present) await unpackPlanned(src, store, layer, opts);
-        opts.onLayer?.({ diffId: layer.diffId, present });
-      }
       const info = await store.putImage(image.config, image.repoTags, []);
       loaded.push({ id: info.id, repoTags: image.repoTags, image: info });
     }
