@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Runs podbay's test tiers with Node's built-in runner (node:test + tsx).
-//   unit:        src/**/*.test.ts — fakes, fake clock, real SQLite, API in-process; no root
+//   unit:        src/**/*.test.ts and scripts/**/*.test.ts — fakes, fake clock, real SQLite,
+//                API in-process; no root
 //   integration: test/integration/**/*.test.ts — real kubectl, runc, conmon, registry; run one
 //                file at a time; each file skips itself (with the reason) when this machine lacks
 //                what it needs.
@@ -38,7 +39,10 @@ const pick = (files) =>
   filters.length ? files.filter((f) => filters.some((x) => f.includes(x))) : files;
 const runs = [];
 if (tier === 'all' || tier === 'unit')
-  runs.push({ files: pick(find(join(root, 'src'))), concurrency: 2 });
+  runs.push({
+    files: pick([...find(join(root, 'src')), ...find(join(root, 'scripts'))]),
+    concurrency: 2,
+  });
 if (tier === 'all' || tier === 'integration')
   runs.push({ files: pick(find(join(root, 'test', 'integration'))), concurrency: 1 });
 
