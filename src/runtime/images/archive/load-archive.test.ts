@@ -72,6 +72,31 @@ describe('loadImageArchive', () => {
     assert.deepEqual(seen, [true, true], 'present layers are not unpacked again');
   });
 
+  test('docker save from before Docker 1.10 (repositories and <id>/json only)', async () => {
+    const img = fixtureImage([base, app]);
+    const m = dockerSaveLegacy([{ image: img, tags: ['old/app:v1'] }]);
+    m.delete('manifest.json');
+    // The top layer's v1 JSON carries the runtime config.
+    for (const [name, v] of m) {
+      if (!name.endsWith('/json') || !Buffer.isBuffer(v)) continue;
+      const j = JSON.parse(v.toString()) as Record<string, unknown>;
+      if (j['parent'] !== undefined) {
+        j['config'] = { Cmd: ['/srv/app'], Env: ['A=1'] };
+        j['created'] = '2015-06-01T00:00:00Z';
+      }
+      m.set(name, Buffer.from(JSON.stringify(j)));
+    }
+    const file = join(work, 'v1.tar');
+    await writeTar(file, m);
+    const store = newStore();
+    const [loaded] = await loadImageArchive(store, file);
+    assert.deepEqual(loaded?.repoTags, ['docker.io/old/app:v1']);
+    assert.deepEqual(loaded?.image.config, { cmd: ['/srv/app'], env: ['A=1'] });
+    const dirs = await store.lowerDirs('old/app:v1');
+    assert.equal(await readFile(join(dirs[0]!, 'srv/app'), 'utf8'), 'app v1');
+    assert.equal(await readFile(join(dirs[1]!, 'bin/tool'), 'utf8'), 'base tool');
+  });
+
   test('Docker >= 25 hybrid (manifest.json over an OCI layout, plain layers)', async () => {
     const img = fixtureImage([base]);
     const members = ociLayout(

@@ -18,6 +18,7 @@ import { unpackLayer, type UnpackOptions } from '../unpack/layer-unpacker.ts';
 import type { PlannedImage, PlannedLayer } from './archive-plan.ts';
 import { ArchiveError, openArchive, type ArchiveSource } from './archive-source.ts';
 import { planDockerSave } from './docker-save-layout.ts';
+import { planDockerSaveV1 } from './docker-save-v1.ts';
 import { planOciLayout } from './oci-layout.ts';
 
 export { ArchiveError } from './archive-source.ts';
@@ -43,14 +44,18 @@ export interface LoadedImage {
 }
 
 /** Which kind of archive a source holds. */
-export type ArchiveFormat = 'docker-save' | 'oci-layout';
+export type ArchiveFormat = 'docker-save' | 'docker-save-v1' | 'oci-layout';
 
-/** Detects the format: `manifest.json` (docker save, preferred for Docker ≥ 25 hybrids) or OCI. */
+/**
+ * Detects the format: `manifest.json` (docker save, preferred for Docker ≥ 25 hybrids), OCI
+ * (`oci-layout` + `index.json`), or `repositories` alone (docker save before Docker 1.10).
+ */
 export async function archiveFormat(src: ArchiveSource): Promise<ArchiveFormat> {
   if (await src.has('manifest.json')) return 'docker-save';
   if ((await src.has('oci-layout')) && (await src.has('index.json'))) return 'oci-layout';
+  if (await src.has('repositories')) return 'docker-save-v1';
   throw new ArchiveError(
-    'not a docker save archive or an OCI image layout (no manifest.json, no oci-layout + index.json)',
+    'not a docker save archive or an OCI image layout (no manifest.json, no oci-layout + index.json, no repositories)',
   );
 }
 
@@ -59,9 +64,10 @@ export async function planArchive(
   src: ArchiveSource,
   platform: Platform = hostPlatform(),
 ): Promise<PlannedImage[]> {
-  return (await archiveFormat(src)) === 'docker-save'
-    ? planDockerSave(src)
-    : planOciLayout(src, platform);
+  const format = await archiveFormat(src);
+  if (format === 'docker-save') return planDockerSave(src);
+  if (format === 'docker-save-v1') return planDockerSaveV1(src);
+  return planOciLayout(src, platform);
 }
 
 async function unpackPlanned(
