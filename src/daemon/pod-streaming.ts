@@ -73,6 +73,46 @@ function notRunningError(container: string): Error {
   );
 }
 
+/**
+ * Spaces an attach session's resizes at least `ms` apart, the latest size winning. conmon 2.1
+ * applies only the first message of what it reads from its ctl fifo at once, and kubectl attach
+ * sends size+1 then the size back to back (to force a redraw): written together, the terminal
+ * would stay at size+1.
+ */
+export function spacedResizes(session: StreamSession, ms = 100): StreamSession {
+  let last = -Infinity;
+  let pending: [number, number] | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const apply = (cols: number, rows: number): void => {
+    last = Date.now();
+    session.resize(cols, rows);
+  };
+  session.exited.then(
+    () => clearTimeout(timer),
+    () => clearTimeout(timer),
+  );
+  return {
+    ...session,
+    resize: (cols, rows) => {
+      const wait = last + ms - Date.now();
+      if (wait <= 0 && timer === undefined) {
+        apply(cols, rows);
+        return;
+      }
+      pending = [cols, rows];
+      timer ??= setTimeout(
+        () => {
+          timer = undefined;
+          const [c, r] = pending ?? [cols, rows];
+          pending = undefined;
+          apply(c, r);
+        },
+        Math.max(0, wait),
+      );
+    },
+  };
+}
+
 /** The HTTP `upgrade` handler. */
 export function podStreamingUpgrade(options: PodStreamingOptions): UpgradeHandler {
   return (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -132,9 +172,9 @@ export function podStreamingUpgrade(options: PodStreamingOptions): UpgradeHandle
         start: async (o) => {
           if (!running) throw notRunningError(container);
           try {
-            return await (sub === 'attach'
-              ? backend.attach(pod, container, o)
-              : backend.exec(pod, container, request.command, o));
+            return sub === 'attach'
+              ? spacedResizes(await backend.attach(pod, container, o))
+              : await backend.exec(pod, container, request.command, o);
           } catch (err: unknown) {
             // The runtime found no running instance after all (it exited meanwhile).
             if (err instanceof Error && /is not running/.test(err.message))
