@@ -15,7 +15,8 @@ Usage:
                               Stop the daemon gracefully (containers keep running)
   podbay status [--data-dir DIR]
                               Say what is running
-  podbay image import|ls|rm … Manage local images (podbay image help)
+  podbay image import|load|pull|ls|rm …
+                              Manage local images (podbay image help)
   podbay help                 Show this help
 
 Then use kubectl: the context "podbay" is merged into your kubeconfig.`;

@@ -18,6 +18,7 @@ import { VolumeManager } from '../kubelet/volumes/volume-manager.ts';
 import { LinuxPodNetwork } from '../network/linux/linux-pod-network.ts';
 import type { PodNetworkTarget } from '../network/pod-network.ts';
 import { LocalImageStore } from '../runtime/images/local-image-store.ts';
+import { ImageUsageTracker, startImageGc, trackImageUse } from '../runtime/images/image-gc.ts';
 import { RegistryPuller } from '../runtime/images/registry/registry-puller.ts';
 import type { RegistriesConfig } from '../runtime/images/registry/types.ts';
 import { RuncRuntime } from '../runtime/runc/runc-runtime.ts';
@@ -72,6 +73,10 @@ export async function startNodeAgent(o: {
   const log = o.log;
   const images = new LocalImageStore({ root: join(o.dataDir, 'images'), log });
   images.setPuller(new RegistryPuller(o.registries ? { registries: o.registries } : {}));
+  // The kubelet's image GC (85 % / 80 % disk thresholds, least recently used first).
+  const imageUse = new ImageUsageTracker(images.root);
+  trackImageUse(images, imageUse);
+  const imageGc = startImageGc(images, { usage: imageUse, log });
   const runtime = new RuncRuntime({ dataDir: o.dataDir, images, log });
   await runtime.init();
   const network = new LinuxPodNetwork({
@@ -137,6 +142,7 @@ export async function startNodeAgent(o: {
   housekeeping.unref();
   const done = kubelet.run(o.signal).finally(() => {
     clearInterval(housekeeping);
+    imageGc.stop();
     runtime.close();
   });
   return {
