@@ -16,6 +16,7 @@ import { Kubelet } from '../kubelet/kubelet.ts';
 import { containerNameLabel, podUidLabel } from '../kubelet/labels.ts';
 import { VolumeManager } from '../kubelet/volumes/volume-manager.ts';
 import { LinuxPodNetwork } from '../network/linux/linux-pod-network.ts';
+import { dialInNetns } from '../network/linux/netns-dial.ts';
 import type { PodNetworkTarget } from '../network/pod-network.ts';
 import { LocalImageStore } from '../runtime/images/local-image-store.ts';
 import { ImageUsageTracker, startImageGc, trackImageUse } from '../runtime/images/image-gc.ts';
@@ -130,7 +131,11 @@ export async function startNodeAgent(o: {
       runtime.exec(await running(pod, container), cmd, options),
     attach: async (pod, container, options) =>
       runtime.attach(await running(pod, container), options),
-    dial: async (pod, port): Promise<Duplex> => network.dial(await targetOf(pod), port),
+    // Port-forward connects to localhost inside the pod, as the kubelet does.
+    dial: async (pod, port): Promise<Duplex> => {
+      const t = await targetOf(pod);
+      return t.netnsPath !== undefined ? dialInNetns(t.netnsPath, port) : network.dial(t, port);
+    },
   };
   // The kubelet's container log manager and container GC, every 10 s.
   const housekeeping = setInterval(() => {
