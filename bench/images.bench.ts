@@ -1,8 +1,8 @@
 /**
  * Image pulls (issue 5): pull + unpack from a local `docker-registry` with podbay's puller into
  * a fresh store, next to `skopeo copy` + `umoci unpack` of the same image in the same run, for
- * busybox (one 1 MB layer) and a larger two-layer image (busybox + Python's standard library,
- * ~54 MB unpacked, thousands of files). Medians over IMAGE_RUNS runs; ratio < 1 means faster.
+ * busybox (one 1 MB layer), nginx (built from Debian packages, 14 MB gzip / 35 MB) and a larger
+ * two-layer image (busybox + Python's standard library, ~54 MB unpacked, thousands of files). Medians over IMAGE_RUNS runs; ratio < 1 means faster.
  *
  *   npm run bench -- images        (needs docker-registry, skopeo, umoci; root for umoci)
  */
@@ -19,6 +19,7 @@ import {
   pushBusybox,
 } from '../scripts/images/busybox-image.ts';
 import { pushImage } from '../scripts/images/oci-push.ts';
+import { pushDebianImages } from '../scripts/images/debian-images.ts';
 import { startRegistry } from '../scripts/images/registry-server.ts';
 import { median } from './support.ts';
 
@@ -66,7 +67,12 @@ export async function benchImages(): Promise<void> {
       ['1'],
       [{ architecture: 'amd64', config: Buffer.from(JSON.stringify(config)), layers: [base, py] }],
     );
-    const images = [`${reg.host}/library/busybox:1.36`, `${reg.host}/library/pystd:1`];
+    await pushDebianImages(target, { names: ['nginx'] });
+    const images = [
+      `${reg.host}/library/busybox:1.36`,
+      `${reg.host}/library/nginx:1.27`,
+      `${reg.host}/library/pystd:1`,
+    ];
     console.log(`images (pull + unpack from a local docker-registry; medians of ${runs})`);
     for (const ref of images) {
       const ours: number[] = [];

@@ -284,6 +284,23 @@ test('LinuxPodNetwork wires two netns onto a bridge with NAT', { skip }, async (
     assert.equal(await net.podIPFor(c.sandboxId), ipA);
   });
 
+  await t.test('a bridge removed behind our back is recreated by the next setUp', async () => {
+    ok('ip', 'link', 'del', tag);
+    const d = target('d');
+    all.push(d);
+    ok('ip', 'netns', 'add', `${tag}-d`);
+    const { ips } = await net.setUp(d);
+    assert.match(ips[0] ?? '', new RegExp(`^10\\.250\\.${n % 250}\\.`));
+    assert.equal(sh('ip', ['link', 'show', 'dev', tag]).status, 0);
+    await net.tearDown(d);
+    // A pod set up before the loss is plugged back into the new bridge by its next setUp.
+    assert.deepEqual(await net.setUp(target('c')), { ips: [ipA] });
+    assert.match(
+      ok('ip', 'link', 'show', 'dev', vethNameFor(target('c').sandboxId)),
+      new RegExp(`master ${tag}\\b`),
+    );
+  });
+
   await t.test('destroy removes the veths, the bridge and the table', async () => {
     const c = target('c');
     assert.equal(sh('ip', ['link', 'show', 'dev', vethNameFor(c.sandboxId)]).status, 0);

@@ -114,7 +114,15 @@ export class LinuxPodNetwork implements PodNetwork {
     const held = await this.podIPFor(target.sandboxId);
     const ip = held ?? (await this.withIpam(() => this.ipam.allocate(target.sandboxId)));
     try {
-      await this.plumb(target.sandboxId, target.netnsPath, ip, signal);
+      try {
+        await this.plumb(target.sandboxId, target.netnsPath, ip, signal);
+      } catch (e) {
+        // Someone removed the bridge (as the CNI bridge plugin does, make it again and retry).
+        if (!toolFailedWith(e, /Device does not exist/)) throw e;
+        this.log?.warn('Pod network bridge was missing; recreating it', { bridge: this.bridge });
+        await this.init();
+        await this.plumb(target.sandboxId, target.netnsPath, ip, signal);
+      }
     } catch (e) {
       // A first setUp that failed leaves nothing behind; a repeat keeps what the pod has.
       if (held === undefined) {
