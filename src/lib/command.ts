@@ -4,6 +4,9 @@
  * is what a runtime error message needs for debugging.
  */
 import { spawn } from 'node:child_process';
+import { constants } from 'node:fs';
+import { access } from 'node:fs/promises';
+import { join } from 'node:path';
 
 /** A command that exited non-zero or could not be started. */
 export class CommandError extends Error {
@@ -54,4 +57,18 @@ export function runCommand(cmd: string, args: string[], options: RunOptions = {}
     });
     if (options.input !== undefined) child.stdin?.end(options.input);
   });
+}
+
+/** The absolute path of a program on PATH (conmon, for one, needs an absolute runtime path). */
+export async function findOnPath(cmd: string): Promise<string> {
+  for (const dir of (process.env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':')) {
+    const p = join(dir, cmd);
+    try {
+      await access(p, constants.X_OK);
+      return p;
+    } catch {
+      /* next */
+    }
+  }
+  throw new Error(`${cmd} not found on PATH`);
 }

@@ -5,7 +5,8 @@
  * pid (or runc's error) from conmon's sync pipe on fd 3, then never parents the container.
  */
 import { spawn } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { mkdir, open } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
 /** What conmon needs for one container. */
@@ -115,4 +116,14 @@ export function cleanRuncMessage(raw: string): string {
     return m ? m[1]!.replace(/\\"/g, '"') : l;
   });
   return msgs.filter((m) => m.trim()).join('; ');
+}
+
+/** Asks conmon to reopen the container's log file (after a rotation renamed it). */
+export async function conmonReopenLog(bundle: string): Promise<void> {
+  const fh = await open(join(bundle, 'ctl'), constants.O_WRONLY | constants.O_NONBLOCK);
+  try {
+    await fh.write('2 0 0\n'); // message type 2: reopen the log
+  } finally {
+    await fh.close();
+  }
 }

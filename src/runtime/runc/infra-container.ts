@@ -74,6 +74,24 @@ export async function startInfra(s: InfraSpec): Promise<number> {
   return Number((await readFile(pidFile, 'utf8')).trim());
 }
 
+/** The runc identity and directory of a sandbox's infra container. */
+export interface InfraHandle {
+  runc: string;
+  runcRoot: string;
+  id: string;
+  dir: string;
+}
+
+/** Where a sandbox's infra container lives. */
+export function infraHandle(
+  runc: string,
+  runcRoot: string,
+  sandboxDir: string,
+  sandboxId: string,
+): InfraHandle {
+  return { runc, runcRoot, id: `${sandboxId}-infra`, dir: join(sandboxDir, 'infra') };
+}
+
 /** Kills and deletes the infra container; idempotent. */
 export async function stopInfra(
   s: Pick<InfraSpec, 'runc' | 'runcRoot' | 'id' | 'dir'>,

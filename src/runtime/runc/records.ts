@@ -6,7 +6,13 @@
  */
 import { readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ContainerConfig, SandboxConfig, SandboxState } from '../container-runtime.ts';
+import type {
+  ContainerConfig,
+  SandboxConfig,
+  SandboxState,
+  SandboxStatus,
+  ImageInfo,
+} from '../container-runtime.ts';
 
 /** A sandbox on disk. */
 export interface SandboxRecord {
@@ -75,4 +81,42 @@ export async function readRecords<T>(dir: string, name: string): Promise<T[]> {
     }
   }
   return out;
+}
+
+/** The runtime's view of a sandbox record (IPs come from the pod network, not from here). */
+export function sandboxStatusOf(r: SandboxRecord): SandboxStatus {
+  return {
+    id: r.id,
+    state: r.state,
+    createdAt: r.createdAt,
+    ...(r.netnsPath !== undefined ? { netnsPath: r.netnsPath } : {}),
+    ips: [],
+    config: r.config,
+  };
+}
+
+/** The record of a container just created from `config` and `image`. */
+export function newContainerRecord(
+  id: string,
+  sandboxId: string,
+  config: ContainerConfig,
+  image: ImageInfo,
+): ContainerRecord {
+  return {
+    id,
+    sandboxId,
+    name: config.name,
+    attempt: config.attempt,
+    image: config.image,
+    imageId: image.id,
+    ...(image.repoDigests[0] !== undefined ? { imageRef: image.repoDigests[0] } : {}),
+    logPath: config.logPath,
+    stopSignal: config.stopSignal,
+    stdin: config.stdin,
+    stdinOnce: config.stdinOnce,
+    tty: config.tty,
+    labels: config.labels,
+    annotations: config.annotations,
+    createdAt: Date.now(),
+  };
 }

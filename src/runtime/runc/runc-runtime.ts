@@ -5,10 +5,9 @@
  * re-adopts running containers (`init()`), and nothing is kept only in memory.
  */
 import { randomBytes } from 'node:crypto';
-import { constants, existsSync } from 'node:fs';
-import { access, mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { runCommand } from '../../lib/command.ts';
+import { findOnPath, runCommand } from '../../lib/command.ts';
 import type { Logger } from '../../lib/log.ts';
 import { nullLogger } from '../../lib/log.ts';
 import {
@@ -27,17 +26,29 @@ import {
   type StreamSession,
 } from '../container-runtime.ts';
 import { removeCgroups } from './cgroups.ts';
-import { ConmonCreateError, cleanRuncMessage, conmonCreate } from './conmon.ts';
-import { ExitWatcher, readExitFile } from './exit-watcher.ts';
-import { startInfra, stopInfra } from './infra-container.ts';
+import { ConmonCreateError, cleanRuncMessage, conmonCreate, conmonReopenLog } from './conmon.ts';
+import { refreshRecord, statusOf } from './container-state.ts';
+import { ExitWatcher } from './exit-watcher.ts';
+import { infraHandle, startInfra, stopInfra, type InfraHandle } from './infra-container.ts';
 import { readBoundingCapabilities, readHostLimits } from './host-limits.ts';
 import { unmountAll } from './mounts.ts';
 import { writeBundle } from './bundle.ts';
-import { readRecords, writeJson, type ContainerRecord, type SandboxRecord } from './records.ts';
+import {
+  newContainerRecord,
+  readRecords,
+  sandboxStatusOf,
+  writeJson,
+  type ContainerRecord,
+  type SandboxRecord,
+} from './records.ts';
 import { conmonAttach } from './runc-attach.ts';
 import { runcExec, runcExecSync } from './runc-exec.ts';
 import { bundleDir, runtimePaths, sandboxDir, type RuntimePaths } from './runtime-paths.ts';
-import { createSandboxNamespaces, destroySandboxNamespaces } from './sandbox-namespaces.ts';
+import {
+  createSandboxNamespaces,
+  destroySandboxNamespaces,
+  writeEtcFiles,
+} from './sandbox-namespaces.ts';
 
 /** Where image layers come from (the local image store). */
 export interface RootfsSource {
@@ -58,20 +69,6 @@ export interface RuncRuntimeOptions {
   conmon?: string;
   /** Base of the volatile state (default `/run/podbay`). */
   runBase?: string;
-}
-
-/** The absolute path of a program on PATH (conmon needs an absolute runtime path). */
-async function which(cmd: string): Promise<string> {
-  for (const dir of (process.env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':')) {
-    const p = join(dir, cmd);
-    try {
-      await access(p, constants.X_OK);
-      return p;
-    } catch {
-      /* next */
-    }
-  }
-  throw new Error(`${cmd} not found on PATH`);
 }
 
 const newId = (): string => randomBytes(16).toString('hex');
@@ -105,7 +102,7 @@ export class RuncRuntime implements ContainerRuntime {
   /** Creates the directories and re-adopts what is on disk. */
   async init(): Promise<void> {
     const p = this.paths;
-    this.#runcPath = this.#o.runc ?? (await which('runc'));
+    this.#runcPath = this.#o.runc ?? (await findOnPath('runc'));
     for (const d of [p.root, p.runcRoot, p.exits, p.sockets, p.execs])
       await mkdir(d, { recursive: true });
     await mkdir(join(p.root, 'sandboxes'), { recursive: true });
@@ -148,18 +145,7 @@ export class RuncRuntime implements ContainerRuntime {
         hostNetwork: config.hostNetwork,
         hostIPC: config.hostIPC,
       });
-      const etcFiles: Record<string, string> = {};
-      const etc: [string, string | undefined][] = [
-        ['/etc/hosts', config.hostsFile],
-        ['/etc/hostname', `${config.hostname}\n`],
-        ['/etc/resolv.conf', config.resolvConf],
-      ];
-      for (const [target, content] of etc) {
-        if (content === undefined) continue;
-        const file = join(dir, target.slice(5));
-        await writeFile(file, content, { mode: 0o644 });
-        etcFiles[target] = file;
-      }
+      const etcFiles = await writeEtcFiles(dir, config);
       const rec: SandboxRecord = {
         id,
         state: 'ready',
@@ -185,7 +171,7 @@ export class RuncRuntime implements ContainerRuntime {
       }
       await writeJson(join(dir, 'sandbox.json'), rec);
       this.#sandboxes.set(id, rec);
-      return this.#sandboxStatus(rec);
+      return sandboxStatusOf(rec);
     } catch (err: unknown) {
       await stopInfra(this.#infra(id)).catch(() => undefined);
       await destroySandboxNamespaces(id, dir).catch(() => undefined);
@@ -194,24 +180,13 @@ export class RuncRuntime implements ContainerRuntime {
     }
   }
 
-  #infra(sandboxId: string): { runc: string; runcRoot: string; id: string; dir: string } {
-    return {
-      runc: this.#runc,
-      runcRoot: this.paths.runcRoot,
-      id: `${sandboxId}-infra`,
-      dir: join(sandboxDir(this.paths, sandboxId), 'infra'),
-    };
-  }
-
-  #sandboxStatus(r: SandboxRecord): SandboxStatus {
-    return {
-      id: r.id,
-      state: r.state,
-      createdAt: r.createdAt,
-      ...(r.netnsPath !== undefined ? { netnsPath: r.netnsPath } : {}),
-      ips: [],
-      config: r.config,
-    };
+  #infra(sandboxId: string): InfraHandle {
+    return infraHandle(
+      this.#runc,
+      this.paths.runcRoot,
+      sandboxDir(this.paths, sandboxId),
+      sandboxId,
+    );
   }
 
   async stopPodSandbox(id: string): Promise<void> {
@@ -238,7 +213,7 @@ export class RuncRuntime implements ContainerRuntime {
   }
 
   listPodSandboxes(): Promise<SandboxStatus[]> {
-    return Promise.resolve([...this.#sandboxes.values()].map((r) => this.#sandboxStatus(r)));
+    return Promise.resolve([...this.#sandboxes.values()].map((r) => sandboxStatusOf(r)));
   }
 
   // ---- containers ---------------------------------------------------------------------------
@@ -271,23 +246,7 @@ export class RuncRuntime implements ContainerRuntime {
       const msg = err instanceof Error ? err.message : String(err);
       throw new ContainerStartError(msg, 'CreateContainerError', { cause: err });
     }
-    const rec: ContainerRecord = {
-      id,
-      sandboxId,
-      name: config.name,
-      attempt: config.attempt,
-      image: config.image,
-      imageId: image.id,
-      ...(image.repoDigests[0] !== undefined ? { imageRef: image.repoDigests[0] } : {}),
-      logPath: config.logPath,
-      stopSignal: config.stopSignal,
-      stdin: config.stdin,
-      stdinOnce: config.stdinOnce,
-      tty: config.tty,
-      labels: config.labels,
-      annotations: config.annotations,
-      createdAt: Date.now(),
-    };
+    const rec = newContainerRecord(id, sandboxId, config, image);
     await writeJson(join(b, 'container.json'), rec);
     this.#containers.set(id, rec);
     return id;
@@ -335,37 +294,8 @@ export class RuncRuntime implements ContainerRuntime {
     return rec;
   }
 
-  /** Reads the exit file (and OOM marker) of a container not yet known to have finished. */
-  async #refresh(rec: ContainerRecord): Promise<void> {
-    if (rec.finishedAt !== undefined) return;
-    const exit = await readExitFile(this.paths.exits, rec.id);
-    const b = bundleDir(this.paths, rec.id);
-    if (!exit) {
-      if (rec.startedAt !== undefined && !(await this.#conmonAlive(rec))) {
-        Object.assign(rec, { finishedAt: Date.now(), exitCode: 137 });
-        rec.reason = 'ContainerStatusUnknown';
-        rec.message = 'The container could not be located when the pod was terminated';
-        await writeJson(join(b, 'container.json'), rec).catch(() => undefined);
-      }
-      return;
-    }
-    const oom = existsSync(join(b, 'persist', 'oom')) || existsSync(join(b, 'oom'));
-    rec.exitCode = exit.exitCode;
-    rec.finishedAt = exit.finishedAt;
-    rec.reason = oom ? 'OOMKilled' : exit.exitCode === 0 ? 'Completed' : 'Error';
-    await writeJson(join(b, 'container.json'), rec).catch(() => undefined);
-  }
-
-  async #conmonAlive(rec: ContainerRecord): Promise<boolean> {
-    try {
-      const pid = (
-        await readFile(join(bundleDir(this.paths, rec.id), 'conmon.pid'), 'utf8')
-      ).trim();
-      const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8');
-      return cmdline.includes('conmon') && cmdline.includes(rec.id);
-    } catch {
-      return false;
-    }
+  #refresh(rec: ContainerRecord): Promise<void> {
+    return refreshRecord(this.paths, rec);
   }
 
   async #exited(id: string): Promise<void> {
@@ -427,33 +357,7 @@ export class RuncRuntime implements ContainerRuntime {
   async containerStatus(id: string): Promise<ContainerStatus> {
     const rec = this.#get(id);
     await this.#refresh(rec);
-    const state =
-      rec.finishedAt !== undefined
-        ? rec.reason === 'ContainerStatusUnknown'
-          ? 'unknown'
-          : 'exited'
-        : rec.startedAt !== undefined
-          ? 'running'
-          : 'created';
-    return {
-      id,
-      sandboxId: rec.sandboxId,
-      name: rec.name,
-      attempt: rec.attempt,
-      state,
-      createdAt: rec.createdAt,
-      ...(rec.startedAt ? { startedAt: rec.startedAt } : {}),
-      ...(rec.finishedAt !== undefined ? { finishedAt: rec.finishedAt } : {}),
-      ...(rec.exitCode !== undefined ? { exitCode: rec.exitCode } : {}),
-      ...(rec.reason !== undefined ? { reason: rec.reason } : {}),
-      ...(rec.message !== undefined ? { message: rec.message } : {}),
-      image: rec.image,
-      imageId: rec.imageId,
-      ...(rec.imageRef !== undefined ? { imageRef: rec.imageRef } : {}),
-      logPath: rec.logPath,
-      labels: rec.labels,
-      annotations: rec.annotations,
-    };
+    return statusOf(rec);
   }
 
   // ---- exec, attach, logs -------------------------------------------------------------------
@@ -480,15 +384,7 @@ export class RuncRuntime implements ContainerRuntime {
 
   async reopenContainerLog(id: string): Promise<void> {
     this.#get(id);
-    const fh = await open(
-      join(bundleDir(this.paths, id), 'ctl'),
-      constants.O_WRONLY | constants.O_NONBLOCK,
-    );
-    try {
-      await fh.write('2 0 0\n');
-    } finally {
-      await fh.close();
-    }
+    await conmonReopenLog(bundleDir(this.paths, id));
   }
 
   /** Kills and removes every sandbox and container (tests, `podbay down --purge`). */

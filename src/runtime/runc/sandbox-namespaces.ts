@@ -7,6 +7,7 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runCommand } from '../../lib/command.ts';
+import type { SandboxConfig } from '../container-runtime.ts';
 import { unmountAll } from './mounts.ts';
 
 /** Paths of a sandbox's namespaces; absent ones are the host's. */
@@ -58,4 +59,24 @@ export async function destroySandboxNamespaces(sandboxId: string, dir: string): 
   const netns = `/run/netns/${netnsNameOf(sandboxId)}`;
   await unmountAll(netns);
   await rm(netns, { force: true });
+}
+
+/** Writes the files mounted into every container: `/etc/hosts`, `/etc/hostname`, resolv.conf. */
+export async function writeEtcFiles(
+  dir: string,
+  config: Pick<SandboxConfig, 'hostsFile' | 'hostname' | 'resolvConf'>,
+): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  const etc: [string, string | undefined][] = [
+    ['/etc/hosts', config.hostsFile],
+    ['/etc/hostname', `${config.hostname}\n`],
+    ['/etc/resolv.conf', config.resolvConf],
+  ];
+  for (const [target, content] of etc) {
+    if (content === undefined) continue;
+    const file = join(dir, target.slice(5));
+    await writeFile(file, content, { mode: 0o644 });
+    out[target] = file;
+  }
+  return out;
 }

@@ -1,0 +1,75 @@
+/**
+ * A container's state as the runtime reports it, derived from its record and conmon's files:
+ * the exit file gives the exit code and time, conmon's `oom` marker gives OOMKilled, and a
+ * started container whose conmon is gone without an exit file is ContainerStatusUnknown.
+ * What is learnt is written back to the record, so it survives `/run` being wiped.
+ */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ContainerStatus } from '../container-runtime.ts';
+import { readExitFile } from './exit-watcher.ts';
+import { writeJson, type ContainerRecord } from './records.ts';
+import { bundleDir, type RuntimePaths } from './runtime-paths.ts';
+
+async function conmonAlive(paths: RuntimePaths, rec: ContainerRecord): Promise<boolean> {
+  try {
+    const pid = (await readFile(join(bundleDir(paths, rec.id), 'conmon.pid'), 'utf8')).trim();
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8');
+    return cmdline.includes('conmon') && cmdline.includes(rec.id);
+  } catch {
+    return false;
+  }
+}
+
+/** Reads the exit file (and OOM marker) of a container not yet known to have finished. */
+export async function refreshRecord(paths: RuntimePaths, rec: ContainerRecord): Promise<void> {
+  if (rec.finishedAt !== undefined) return;
+  const exit = await readExitFile(paths.exits, rec.id);
+  const b = bundleDir(paths, rec.id);
+  if (!exit) {
+    if (rec.startedAt !== undefined && !(await conmonAlive(paths, rec))) {
+      Object.assign(rec, { finishedAt: Date.now(), exitCode: 137 });
+      rec.reason = 'ContainerStatusUnknown';
+      rec.message = 'The container could not be located when the pod was terminated';
+      await writeJson(join(b, 'container.json'), rec).catch(() => undefined);
+    }
+    return;
+  }
+  const oom = existsSync(join(b, 'persist', 'oom')) || existsSync(join(b, 'oom'));
+  rec.exitCode = exit.exitCode;
+  rec.finishedAt = exit.finishedAt;
+  rec.reason = oom ? 'OOMKilled' : exit.exitCode === 0 ? 'Completed' : 'Error';
+  await writeJson(join(b, 'container.json'), rec).catch(() => undefined);
+}
+
+/** The runtime's view of a (refreshed) record. */
+export function statusOf(rec: ContainerRecord): ContainerStatus {
+  const state =
+    rec.finishedAt !== undefined
+      ? rec.reason === 'ContainerStatusUnknown'
+        ? 'unknown'
+        : 'exited'
+      : rec.startedAt !== undefined
+        ? 'running'
+        : 'created';
+  return {
+    id: rec.id,
+    sandboxId: rec.sandboxId,
+    name: rec.name,
+    attempt: rec.attempt,
+    state,
+    createdAt: rec.createdAt,
+    ...(rec.startedAt ? { startedAt: rec.startedAt } : {}),
+    ...(rec.finishedAt !== undefined ? { finishedAt: rec.finishedAt } : {}),
+    ...(rec.exitCode !== undefined ? { exitCode: rec.exitCode } : {}),
+    ...(rec.reason !== undefined ? { reason: rec.reason } : {}),
+    ...(rec.message !== undefined ? { message: rec.message } : {}),
+    image: rec.image,
+    imageId: rec.imageId,
+    ...(rec.imageRef !== undefined ? { imageRef: rec.imageRef } : {}),
+    logPath: rec.logPath,
+    labels: rec.labels,
+    annotations: rec.annotations,
+  };
+}
