@@ -1,35 +1,18 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { ImageInfo } from '../container-runtime.ts';
 import { LocalImageStore } from './local-image-store.ts';
+import { tarWorkdir } from './testing/tar-workdir.ts';
 
-let work: string;
-let n = 0;
-
-before(async () => {
-  work = await mkdtemp(join(tmpdir(), 'podbay-layer-gc-test-'));
-});
-after(async () => {
-  await rm(work, { recursive: true, force: true });
-});
-
-async function makeTar(content: string): Promise<string> {
-  const dir = join(work, `src-${++n}`);
-  await mkdir(dir);
-  await writeFile(join(dir, 'file'), content);
-  const out = join(work, `rootfs-${n}.tar`);
-  execFileSync('tar', ['-C', dir, '-cf', out, '.']);
-  return out;
-}
+const work = tarWorkdir('podbay-layer-gc-test-');
+const makeTar = (content: string): Promise<string> => work.makeTar(content);
 
 describe('deleting unused layers', () => {
   test('configs no index entry names are deleted with the next removal', async () => {
-    const root = join(work, 'store-configs');
+    const root = join(work.dir, 'store-configs');
     const store = new LocalImageStore({ root });
     await store.importRootfs(await makeTar('keep'), 'keep');
     const a = await store.importRootfs(await makeTar('gone'), 'gone');
@@ -44,7 +27,7 @@ describe('deleting unused layers', () => {
   });
 
   test('layers of an image removed during a pull wait until the pull is over', async () => {
-    const root = join(work, 'store-deferred');
+    const root = join(work.dir, 'store-deferred');
     const store = new LocalImageStore({ root });
     const tar = await makeTar('base layer');
     const old = await store.importRootfs(tar, 'old');

@@ -1,34 +1,17 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { RuntimeNotFoundError } from '../container-runtime.ts';
 import { ImageInUseError, LocalImageStore } from './local-image-store.ts';
+import { tarWorkdir } from './testing/tar-workdir.ts';
 
-let work: string;
-let n = 0;
-
-before(async () => {
-  work = await mkdtemp(join(tmpdir(), 'podbay-leases-test-'));
-});
-after(async () => {
-  await rm(work, { recursive: true, force: true });
-});
-
-async function makeTar(content: string): Promise<string> {
-  const dir = join(work, `src-${++n}`);
-  await mkdir(dir);
-  await writeFile(join(dir, 'file'), content);
-  const out = join(work, `rootfs-${n}.tar`);
-  execFileSync('tar', ['-C', dir, '-cf', out, '.']);
-  return out;
-}
+const work = tarWorkdir('podbay-leases-test-');
+const makeTar = (content: string): Promise<string> => work.makeTar(content);
 
 describe('image leases', () => {
   test('a leased image can be untagged but not deleted until released', async () => {
-    const root = join(work, 'store-lease');
+    const root = join(work.dir, 'store-lease');
     const store = new LocalImageStore({ root });
     const tar = await makeTar('leased');
     const info = await store.importRootfs(tar, 'app:1');
