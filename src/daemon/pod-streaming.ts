@@ -83,14 +83,21 @@ export function spacedResizes(session: StreamSession, ms = 100): StreamSession {
   let last = -Infinity;
   let pending: [number, number] | undefined;
   let timer: NodeJS.Timeout | undefined;
+  let confirm: NodeJS.Timeout | undefined;
   const apply = (cols: number, rows: number): void => {
     last = Date.now();
     session.resize(cols, rows);
+    // Say the final size once more a little later: under load conmon can still take only the
+    // first of two size messages it reads together. Resizing to the same size is harmless.
+    clearTimeout(confirm);
+    confirm = setTimeout(() => session.resize(cols, rows), 3 * ms);
+    confirm.unref();
   };
-  session.exited.then(
-    () => clearTimeout(timer),
-    () => clearTimeout(timer),
-  );
+  const done = (): void => {
+    clearTimeout(timer);
+    clearTimeout(confirm);
+  };
+  session.exited.then(done, done);
   return {
     ...session,
     resize: (cols, rows) => {

@@ -28,7 +28,13 @@ export async function refreshRecord(paths: RuntimePaths, rec: ContainerRecord): 
   const exit = await readExitFile(paths.exits, rec.id);
   const b = bundleDir(paths, rec.id);
   if (!exit) {
-    if (rec.startedAt !== undefined && !(await conmonAlive(paths, rec))) {
+    // conmon writes the exit file, then exits: look again once it is gone, before calling the
+    // container lost (it may have finished between the two reads).
+    if (
+      rec.startedAt !== undefined &&
+      !(await conmonAlive(paths, rec)) &&
+      !(await readExitFile(paths.exits, rec.id))
+    ) {
       Object.assign(rec, { finishedAt: Date.now(), exitCode: 137 });
       rec.reason = 'ContainerStatusUnknown';
       rec.message = 'The container could not be located when the pod was terminated';
