@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { constants } from 'node:fs';
 import { mkdir, open } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { runcEnv } from './sealed-runc.ts';
 
 /** What conmon needs for one container. */
 export interface ConmonSpec {
@@ -62,7 +63,7 @@ export async function conmonCreate(spec: ConmonSpec): Promise<number> {
     cwd: spec.bundle,
     detached: true,
     stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
-    env: { ...process.env, _OCI_SYNCPIPE: '3' },
+    env: { ...runcEnv(), _OCI_SYNCPIPE: '3' },
   });
   const sync = child.stdio[3] as NodeJS.ReadableStream;
   let stderr = '';

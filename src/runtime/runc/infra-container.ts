@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { runCommand } from '../../lib/command.ts';
 import { unmountAll } from './mounts.ts';
 import { buildOciSpec } from './oci-spec.ts';
+import { runcEnv } from './sealed-runc.ts';
 
 /** Where catatonit is installed (Debian package `catatonit`). */
 export const CATATONIT = '/usr/bin/catatonit';
@@ -59,7 +60,7 @@ export async function startInfra(s: InfraSpec): Promise<number> {
       const child = spawn(
         s.runc,
         ['--root', s.runcRoot, 'run', '--detach', '--pid-file', pidFile, '--bundle', s.dir, s.id],
-        { stdio: ['ignore', 'ignore', err.fd] },
+        { stdio: ['ignore', 'ignore', err.fd], env: runcEnv() },
       );
       child.on('error', reject);
       child.on('exit', resolve);
@@ -96,8 +97,8 @@ export function infraHandle(
 export async function stopInfra(
   s: Pick<InfraSpec, 'runc' | 'runcRoot' | 'id' | 'dir'>,
 ): Promise<void> {
-  await runCommand(s.runc, ['--root', s.runcRoot, 'delete', '--force', s.id]).catch(
-    () => undefined,
-  );
+  await runCommand(s.runc, ['--root', s.runcRoot, 'delete', '--force', s.id], {
+    env: runcEnv(),
+  }).catch(() => undefined);
   await unmountAll(join(s.dir, 'rootfs'));
 }

@@ -30,6 +30,7 @@ import {
   type ExecSyncResult,
   type StreamSession,
 } from '../container-runtime.ts';
+import { runcEnv } from './sealed-runc.ts';
 
 /** Where and how to reach one container through runc. */
 export interface RuncTarget {
@@ -241,13 +242,14 @@ async function launch(
   if (!mode.tty) {
     child = spawn(t.runc, args, {
       stdio: [mode.stdin ? 'pipe' : 'ignore', 'pipe', mode.stderr ? 'pipe' : 'ignore'],
+      env: runcEnv(),
     });
   } else {
     // script runs `$SHELL -c line` on a fresh pty; the pty starts at 80x24, then runc execs.
     const line = `stty rows 24 cols 80 2>/dev/null; exec ${[t.runc, ...args].map(shellQuote).join(' ')}`;
     child = spawn('script', ['-q', '-e', '-E', 'never', '-c', line, '/dev/null'], {
       stdio: ['pipe', 'pipe', 'ignore'],
-      env: { ...process.env, SHELL: '/bin/sh' },
+      env: { ...runcEnv(), SHELL: '/bin/sh' },
     });
   }
   child.stdin?.on('error', () => undefined); // EPIPE after the process ended

@@ -33,6 +33,8 @@ import { infraHandle, startInfra, stopInfra, type InfraHandle } from './infra-co
 import { readBoundingCapabilities, readHostLimits } from './host-limits.ts';
 import { unmountAll } from './mounts.ts';
 import { writeBundle } from './bundle.ts';
+import { startThroughExecFifo } from './exec-fifo.ts';
+import { releaseSealedRunc, runcEnv, sealedRunc } from './sealed-runc.ts';
 import {
   newContainerRecord,
   readRecords,
@@ -102,9 +104,9 @@ export class RuncRuntime implements ContainerRuntime {
   /** Creates the directories and re-adopts what is on disk. */
   async init(): Promise<void> {
     const p = this.paths;
-    this.#runcPath = this.#o.runc ?? (await findOnPath('runc'));
     for (const d of [p.root, p.runcRoot, p.exits, p.sockets, p.execs])
       await mkdir(d, { recursive: true });
+    this.#runcPath = await sealedRunc(this.#o.runc ?? (await findOnPath('runc')), p.run, this.#log);
     await mkdir(join(p.root, 'sandboxes'), { recursive: true });
     await mkdir(join(p.root, 'containers'), { recursive: true });
     for (const s of await readRecords<SandboxRecord>(join(p.root, 'sandboxes'), 'sandbox.json'))
@@ -270,7 +272,7 @@ export class RuncRuntime implements ContainerRuntime {
         stdinOnce: rec.stdinOnce === true,
         tty: rec.tty,
       });
-      await runCommand(this.#runc, ['--root', this.paths.runcRoot, 'start', id]);
+      await startThroughExecFifo(this.paths.runcRoot, id, rec.pid);
       rec.startedAt = Date.now();
       await writeJson(join(b, 'container.json'), rec);
       this.#emit({ type: 'containerStarted', id, labels: rec.labels });
@@ -281,11 +283,16 @@ export class RuncRuntime implements ContainerRuntime {
       rec.startedAt = 0;
       rec.finishedAt = Date.now();
       await writeJson(join(b, 'container.json'), rec);
-      await runCommand(this.#runc, ['--root', this.paths.runcRoot, 'delete', '--force', id]).catch(
-        () => undefined,
-      );
+      await this.#runcDelete(id);
       throw new ContainerStartError(message, 'RunContainerError', { cause: err });
     }
+  }
+
+  /** `runc delete --force`; idempotent. */
+  async #runcDelete(id: string): Promise<void> {
+    await runCommand(this.#runc, ['--root', this.paths.runcRoot, 'delete', '--force', id], {
+      env: runcEnv(),
+    }).catch(() => undefined);
   }
 
   #get(id: string): ContainerRecord {
@@ -311,7 +318,9 @@ export class RuncRuntime implements ContainerRuntime {
     if (rec.finishedAt !== undefined || rec.startedAt === undefined) return;
     const runc = [this.#runc, '--root', this.paths.runcRoot] as const;
     const kill = (args: string[]): Promise<unknown> =>
-      runCommand(runc[0], [...runc.slice(1), 'kill', ...args]).catch(() => undefined);
+      runCommand(runc[0], [...runc.slice(1), 'kill', ...args], { env: runcEnv() }).catch(
+        () => undefined,
+      );
     if (timeoutSeconds > 0) {
       await kill([id, sigName(rec.stopSignal)]);
       if (await this.#exits.waitFor(id, timeoutSeconds * 1000)) {
@@ -328,9 +337,7 @@ export class RuncRuntime implements ContainerRuntime {
     const rec = this.#containers.get(id);
     if (!rec) return;
     await this.stopContainer(id, 0);
-    await runCommand(this.#runc, ['--root', this.paths.runcRoot, 'delete', '--force', id]).catch(
-      () => undefined,
-    );
+    await this.#runcDelete(id);
     const b = bundleDir(this.paths, id);
     await unmountAll(b);
     await rm(b, { recursive: true, force: true });
@@ -392,6 +399,9 @@ export class RuncRuntime implements ContainerRuntime {
     for (const id of [...this.#sandboxes.keys()]) await this.removePodSandbox(id);
     for (const id of [...this.#containers.keys()]) await this.removeContainer(id);
     await removeCgroups(this.paths.cgroupRoot);
+    await releaseSealedRunc(this.paths.run);
+    this.#runcPath = this.#o.runc ?? (await findOnPath('runc'));
+    await rm(this.paths.run, { recursive: true, force: true });
     this.#log.debug('runtime state removed', { root: this.paths.root });
   }
 }
