@@ -2,7 +2,8 @@
  * A TCP connection made from inside a pod's network namespace, as the kubelet makes
  * port-forward connections (to `localhost:<port>` in the pod, so servers bound to 127.0.0.1
  * are reachable too). Node cannot enter a namespace, so `nsenter` runs `socat` there and the
- * connection is its stdin/stdout; socat's `-d -d` notice says when it is connected.
+ * connection is its stdin/stdout; socat's `-d -d` notice says when it is connected. `-b` lets
+ * socat move 128 KiB per read instead of 8 KiB (port-forward throughput).
  */
 import { spawn } from 'node:child_process';
 import { Duplex } from 'node:stream';
@@ -12,7 +13,16 @@ export function dialInNetns(netnsPath: string, port: number, host = 'localhost')
   return new Promise((resolve, reject) => {
     const child = spawn(
       'nsenter',
-      [`--net=${netnsPath}`, 'socat', '-d', '-d', '-', `TCP:${host}:${String(port)}`],
+      [
+        `--net=${netnsPath}`,
+        'socat',
+        '-d',
+        '-d',
+        '-b',
+        '131072',
+        '-',
+        `TCP:${host}:${String(port)}`,
+      ],
       { stdio: ['pipe', 'pipe', 'pipe'] },
     );
     let err = '';

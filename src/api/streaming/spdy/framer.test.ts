@@ -4,6 +4,7 @@ import {
   FrameParser,
   FrameType,
   encodeData,
+  encodeDataParts,
   encodeGoaway,
   encodePing,
   encodeSynStream,
@@ -95,4 +96,18 @@ test('header compression: one context per direction across many blocks', async (
   c.close();
   d.close();
   fresh.close();
+});
+
+test('a data frame as parts: header then the payload chunks themselves, uncopied', () => {
+  const a = Buffer.from('abc');
+  const b = Buffer.alloc(70_000, 0xcd);
+  const parts = encodeDataParts(9, flagFin, [a, Buffer.alloc(0), b]);
+  assert.equal(parts.length, 3);
+  assert.equal(parts[1], a);
+  assert.equal(parts[2], b);
+  assert.deepEqual(Buffer.concat(parts), encodeData(9, flagFin, Buffer.concat([a, b])));
+  const [frame] = new FrameParser().push(Buffer.concat(parts));
+  assert.ok(frame?.kind === 'data' && frame.streamId === 9 && frame.flags === flagFin);
+  assert.equal(frame.payload.length, 70_003);
+  assert.equal(encodeDataParts(3, flagFin, Buffer.alloc(0)).length, 1);
 });

@@ -114,23 +114,37 @@ export function encodeControl(type: number, flags: number, payload: Buffer): Buf
   return Buffer.concat([head, payload]);
 }
 
-/** Encodes a data frame. */
+/** Encodes the 8-byte header of a data frame whose payload is `length` bytes long. */
+export function encodeDataHeader(streamId: number, flags: number, length: number): Buffer {
+  const head = Buffer.allocUnsafe(headerSize);
+  head.writeUInt32BE(streamId & 0x7fffffff, 0);
+  head.writeUInt32BE(length, 4);
+  head[4] = flags;
+  return head;
+}
+
+/**
+ * A data frame as its header followed by the payload chunks, not copied: written together
+ * (writev), they are one frame on the wire.
+ */
+export function encodeDataParts(
+  streamId: number,
+  flags: number,
+  payload: Buffer | readonly Buffer[],
+): Buffer[] {
+  const parts = Buffer.isBuffer(payload) ? [payload] : payload;
+  let length = 0;
+  for (const p of parts) length += p.length;
+  return [encodeDataHeader(streamId, flags, length), ...parts.filter((p) => p.length > 0)];
+}
+
+/** Encodes a data frame into one buffer. */
 export function encodeData(
   streamId: number,
   flags: number,
   payload: Buffer | readonly Buffer[],
 ): Buffer {
-  // One allocation and one copy of the payload (chunks written together become one frame).
-  const parts = Buffer.isBuffer(payload) ? [payload] : payload;
-  let length = 0;
-  for (const p of parts) length += p.length;
-  const frame = Buffer.allocUnsafe(headerSize + length);
-  frame.writeUInt32BE(streamId & 0x7fffffff, 0);
-  frame.writeUInt32BE(length, 4);
-  frame[4] = flags;
-  let at = headerSize;
-  for (const p of parts) at += p.copy(frame, at);
-  return frame;
+  return Buffer.concat(encodeDataParts(streamId, flags, payload));
 }
 
 /** The fields of a SYN_STREAM payload. */

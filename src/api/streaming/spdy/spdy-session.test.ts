@@ -21,7 +21,8 @@ function pair() {
   const ref: { client?: SpdyTestClient } = {};
   const session = new SpdySession(
     {
-      write: (data, done) => {
+      write: (parts, done) => {
+        const data = Buffer.concat(parts);
         fromServer.push(...parser.push(data));
         ref.client?.receive(data);
         done();

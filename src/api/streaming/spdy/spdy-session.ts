@@ -8,7 +8,7 @@ import type { Logger } from '../../../lib/log.ts';
 import {
   FrameParser,
   FrameType,
-  encodeData,
+  encodeDataParts,
   encodePing,
   encodeRstStream,
   encodeSynReply,
@@ -22,8 +22,11 @@ import { SpdyStream, type StreamSink } from './spdy-stream.ts';
 
 /** Where the session writes its bytes. */
 export interface ByteTransport {
-  /** Writes bytes; calls `done` when the transport can take more (or is gone). */
-  write(data: Buffer, done: () => void): void;
+  /**
+   * Writes the buffers in order, as one piece where the transport has pieces (a frame's header
+   * and payload chunks, which are not copied); calls `done` when it can take more (or is gone).
+   */
+  write(data: readonly Buffer[], done: () => void): void;
   /** Closes the transport (idempotent). */
   close(): void;
 }
@@ -100,7 +103,7 @@ export class SpdySession implements StreamSink {
 
   /** {@inheritDoc StreamSink.sendData} */
   sendData(streamId: number, data: Buffer | readonly Buffer[], fin: boolean): Promise<void> {
-    return this.send(encodeData(streamId, fin ? flagFin : 0, data));
+    return this.send(encodeDataParts(streamId, fin ? flagFin : 0, data));
   }
 
   /** {@inheritDoc StreamSink.reset} */
@@ -114,11 +117,12 @@ export class SpdySession implements StreamSink {
   }
 
   /** Queues a frame (or a frame still being compressed) behind everything queued before. */
-  private send(frame: Buffer | Promise<Buffer>): Promise<void> {
+  private send(frame: Buffer | readonly Buffer[] | Promise<Buffer>): Promise<void> {
     const next = this.outChain.then(async () => {
       const bytes = await frame;
       if (this.closed) return;
-      await new Promise<void>((resolve) => this.transport.write(bytes, resolve));
+      const parts = Buffer.isBuffer(bytes) ? [bytes] : bytes;
+      await new Promise<void>((resolve) => this.transport.write(parts, resolve));
     });
     this.outChain = next.catch((err: unknown) => {
       this.options.log.debug('SPDY write failed', { err });

@@ -55,7 +55,10 @@ export function runSessionOnSocket(
           done();
           return;
         }
-        socket.write(data);
+        // One writev for a frame's header and payload chunks.
+        socket.cork();
+        for (const part of data) socket.write(part);
+        socket.uncork();
         if (socket.writableLength <= tunnelQueueBytes) done();
         else {
           const finish = (): void => {
@@ -93,12 +96,19 @@ export function runSessionOnWebSocket(ws: WebSocket, options: SpdySessionOptions
           done();
           return;
         }
-        // Take more at once while little is queued: waiting for each write to be flushed
-        // would leave the socket idle between frames.
-        if (ws.bufferedAmount + data.length <= tunnelQueueBytes) {
-          ws.send(data, { binary: true });
+        // The tunnel is a byte stream, so a frame's header and payload chunks go as messages
+        // of their own (not copied). Take more at once while little is queued: waiting for
+        // each write to be flushed would leave the socket idle between frames.
+        let length = 0;
+        for (const part of data) length += part.length;
+        const last = data.length - 1;
+        if (ws.bufferedAmount + length <= tunnelQueueBytes) {
+          for (const part of data) ws.send(part, { binary: true });
           done();
-        } else ws.send(data, { binary: true }, () => done());
+        } else
+          data.forEach((part, i) =>
+            ws.send(part, { binary: true }, i === last ? () => done() : undefined),
+          );
       },
       close: () => {
         if (ws.readyState === ws.OPEN) ws.close(1000);
