@@ -46,12 +46,37 @@ function conmonPssKB(dataDir: string): { count: number; pssKB: number } {
   return { count, pssKB };
 }
 
-async function waitFor(client: KubeClient, name: string, ok: (p: Pod) => boolean): Promise<void> {
-  for (;;) {
-    const p = await client.get<Pod>(resources.pods, 'default', name);
-    if (ok(p)) return;
-    await new Promise((r) => setTimeout(r, 3));
+/**
+ * Watches a pod from `resourceVersion` (taken before it was created, so no event is missed) until
+ * `ok` holds, as `kubectl wait` does; polling instead would load the daemon being measured.
+ */
+async function waitFor(
+  client: KubeClient,
+  name: string,
+  resourceVersion: string,
+  ok: (p: Pod) => boolean,
+): Promise<void> {
+  const ac = new AbortController();
+  try {
+    for await (const e of client.watch<Pod>(
+      resources.pods,
+      'default',
+      { fieldSelector: `metadata.name=${name}`, resourceVersion },
+      ac.signal,
+    )) {
+      if (ok(e.object)) return;
+    }
+    throw new Error(`watch of ${name} ended`);
+  } finally {
+    ac.abort();
   }
+}
+
+/** The pods' list resourceVersion (a starting point for a watch). */
+async function podsVersion(client: KubeClient): Promise<string> {
+  return (
+    (await client.list(resources.pods, 'default', { limit: 1 })).metadata?.resourceVersion ?? '0'
+  );
 }
 
 const pod = (name: string, spec: Pod['spec']): Pod => ({
@@ -127,6 +152,7 @@ export async function benchPods(): Promise<void> {
     const two: number[] = [];
     const three: number[] = [];
     for (let i = 0; i < runs; i++) {
+      let rv = await podsVersion(client);
       let t0 = performance.now();
       await client.create(
         resources.pods,
@@ -138,8 +164,9 @@ export async function benchPods(): Promise<void> {
           ],
         }),
       );
-      await waitFor(client, `two-${i}`, (p) => p.status?.phase === 'Running');
+      await waitFor(client, `two-${i}`, rv, (p) => p.status?.phase === 'Running');
       two.push(performance.now() - t0);
+      rv = await podsVersion(client);
       t0 = performance.now();
       await client.create(
         resources.pods,
@@ -155,11 +182,12 @@ export async function benchPods(): Promise<void> {
       await waitFor(
         client,
         `three-${i}`,
+        rv,
         (p) => !!p.status?.containerStatuses?.find((c) => c.name === 'app')?.state?.running,
       );
       three.push(performance.now() - t0);
     }
-    await deleteAll(client);
+    await deleteAll(client, d.dataDir);
     const mem0 = memAvailableKB();
     const t0 = performance.now();
     await Promise.all(
@@ -207,7 +235,7 @@ export async function benchPods(): Promise<void> {
       `  conmon PSS per pod (${conmon.count} conmons)        ${(conmon.pssKB / dense / 1024).toFixed(2)} MB`,
     );
     console.log(`  host MemAvailable drop per pod          ${(memDropMB / dense).toFixed(2)} MB`);
-    await deleteAll(client);
+    await deleteAll(client, d.dataDir);
   } finally {
     await d.stop();
     execFileSync('sh', [
@@ -217,11 +245,14 @@ export async function benchPods(): Promise<void> {
   }
 }
 
-async function deleteAll(client: KubeClient): Promise<void> {
+/** Deletes every pod and waits until they are gone from the API and their conmons from the node. */
+async function deleteAll(client: KubeClient, dataDir: string): Promise<void> {
   const items = (await client.list(resources.pods, 'default')).items;
   await Promise.all(
     items.map((p) => client.delete(resources.pods, 'default', p.metadata.name ?? '')),
   );
   while ((await client.list(resources.pods, 'default')).items.length > 0)
+    await new Promise((r) => setTimeout(r, 100));
+  for (let i = 0; i < 600 && conmonPssKB(dataDir).count > 0; i++)
     await new Promise((r) => setTimeout(r, 100));
 }

@@ -58,15 +58,15 @@ export function hostsFile(pod: Pod, ips: string[]): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** Creates the sandbox and sets up its network; records the pod's IPs. */
-export async function createSandbox(
+/** Creates the sandbox (its network is set up by {@link ensureNetwork}). */
+export async function runSandbox(
   pod: Pod,
   attempt: number,
   deps: SyncDeps,
 ): Promise<SandboxStatus> {
   const uid = pod.metadata.uid ?? '';
   const resolvConf = await readFile('/etc/resolv.conf', 'utf8').catch(() => '');
-  const sandbox = await deps.runtime.runPodSandbox({
+  return deps.runtime.runPodSandbox({
     podUid: uid,
     podName: pod.metadata.name ?? '',
     podNamespace: pod.metadata.namespace ?? '',
@@ -87,8 +87,6 @@ export async function createSandbox(
     labels: { [podUidLabel]: uid },
     annotations: {},
   });
-  await ensureNetwork(pod, sandbox, deps);
-  return sandbox;
 }
 
 /** Sets up (idempotently) the network of a ready sandbox and writes the pod's hosts file. */

@@ -1,7 +1,9 @@
 /**
- * Starting one container (syncPod step 5): crash-loop back-off, the image (pull policy, pull
- * back-off, events), the container's environment and volume mounts, create, start, and the
- * postStart hook, which must return before the next container is created.
+ * Starting one container (syncPod step 5), in two steps: prepare (crash-loop back-off, the
+ * image with its pull policy, pull back-off and events, the container's environment and volume
+ * mounts, the runtime's create) and launch (start, then the postStart hook, which must return
+ * before the next container starts). syncPod prepares a container while the previous one
+ * launches; what preparing records is held back until launch, so nothing shows early.
  */
 import type { Container, Pod } from '../k8s/types/pod.ts';
 import { involvedObjectOf } from '../client/event-recorder.ts';
@@ -35,16 +37,41 @@ export function fieldPath(pod: Pod, name: string): string {
     : `spec.initContainers{${name}}`;
 }
 
-/** Starts one container; returns a back-off wait in ms when it may not start yet. */
-export async function startContainer(
+/**
+ * A container made ready to start: created in the runtime (which may still be setting it up in
+ * the background), with the events its preparation produced held back so that they are
+ * recorded in the kubelet's order (Pulled, Created, Started per container) however early it
+ * was prepared.
+ */
+export interface PreparedContainer {
+  /** Records the held events, starts the container and runs postStart; a back-off wait in ms. */
+  launch(): Promise<number | undefined>;
+}
+
+/**
+ * Everything before the start: crash-loop back-off, the image (pulled if needed), environment,
+ * mounts and the runtime's create. Nothing it does is visible until `launch()`.
+ */
+export async function prepareContainer(
   pod: Pod,
   spec: Container,
   last: Instance | undefined,
   sandboxId: string,
   deps: SyncDeps,
   errors: Map<string, StartError>,
-): Promise<number | undefined> {
-  const { runtime, images, clock, events } = deps;
+): Promise<PreparedContainer> {
+  const { runtime, images, clock } = deps;
+  const held: Parameters<SyncDeps['events']['record']>[] = [];
+  const events = { record: (...a: Parameters<SyncDeps['events']['record']>) => void held.push(a) };
+  const flush = (): void => {
+    for (const a of held.splice(0)) deps.events.record(...a);
+  };
+  const done = (wait: number | undefined): PreparedContainer => ({
+    launch: () => {
+      flush();
+      return Promise.resolve(wait);
+    },
+  });
   const uid = pod.metadata.uid ?? '';
   const io = involvedObjectOf(pod, fieldPath(pod, spec.name));
   const image = spec.image ?? '';
@@ -63,7 +90,7 @@ export async function startContainer(
     if (!d.start) {
       errors.set(spec.name, { reason: 'CrashLoopBackOff', message: d.message });
       events.record(io, 'Warning', 'BackOff', d.eventMessage);
-      return d.delayMs;
+      return done(d.delayMs);
     }
   }
   // Image.
@@ -81,7 +108,7 @@ export async function startContainer(
         'ErrImageNeverPull',
         `Container image "${image}" is not present with pull policy of Never`,
       );
-      return undefined;
+      return done(undefined);
     }
     if (deps.pullBackoff.inBackoff(pullKey, clock.now())) {
       errors.set(spec.name, {
@@ -90,7 +117,7 @@ export async function startContainer(
       });
       events.record(io, 'Normal', 'BackOff', `Back-off pulling image "${image}"`);
       events.record(io, 'Warning', 'Failed', 'Error: ImagePullBackOff');
-      return Math.max(1, deps.pullBackoff.remainingMs(pullKey, clock.now()));
+      return done(Math.max(1, deps.pullBackoff.remainingMs(pullKey, clock.now())));
     }
     events.record(io, 'Normal', 'Pulling', `Pulling image "${image}"`);
     const t0 = clock.now();
@@ -110,7 +137,7 @@ export async function startContainer(
       errors.set(spec.name, { reason: 'ErrImagePull', message: msg });
       events.record(io, 'Warning', 'Failed', `Failed to pull image "${image}": ${msg}`);
       events.record(io, 'Warning', 'Failed', 'Error: ErrImagePull');
-      return 1000; // the next sync shows ImagePullBackOff until the window ends
+      return done(1000); // the next sync shows ImagePullBackOff until the window ends
     }
   } else {
     events.record(io, 'Normal', 'Pulled', `Container image "${image}" already present on machine`);
@@ -133,13 +160,14 @@ export async function startContainer(
     if (!(err instanceof CreateContainerConfigError) && !(err instanceof VolumeError)) throw err;
     errors.set(spec.name, { reason: 'CreateContainerConfigError', message: err.message });
     events.record(io, 'Warning', 'Failed', `Error: ${err.message}`);
-    return 5000;
+    return done(5000);
   }
   const attempt = last ? last.attempt + 1 : 0;
   const m = pod.metadata;
   mounts.push(...(await terminationLogMount(pod, spec, attempt, deps)));
+  let id: string;
   try {
-    const id = await runtime.createContainer(sandboxId, {
+    id = await runtime.createContainer(sandboxId, {
       name: spec.name,
       attempt,
       image,
@@ -168,35 +196,51 @@ export async function startContainer(
       },
       annotations: {},
     });
-    events.record(io, 'Normal', 'Created', `Created container: ${spec.name}`);
-    await runtime.startContainer(id);
-    events.record(io, 'Normal', 'Started', `Started container ${spec.name}`);
-    errors.delete(spec.name);
-    // postStart runs synchronously: the next container is not created before it returns.
-    const postStart = spec.lifecycle?.postStart;
-    if (postStart) {
-      const grace = pod.spec.terminationGracePeriodSeconds ?? 30;
-      const r = await runHook(postStart, {
-        runtime,
-        clock,
-        pod,
-        containerId: id,
-        timeoutMs: grace * 1000,
-        dial: deps.dial,
-      });
-      if (!r.ok) {
-        events.record(io, 'Warning', 'FailedPostStartHook', 'PostStartHook failed');
-        await killContainer(pod, deps, { id, name: spec.name, message: 'FailedPostStartHook' });
-        errors.set(spec.name, { reason: 'PostStartHookError', message: r.message });
-      }
-    }
   } catch (err: unknown) {
+    failed(err);
+    return done(undefined);
+  }
+  return { launch: () => launch(id) };
+
+  function failed(err: unknown): void {
     const reason = err instanceof ContainerStartError ? err.reason : 'RunContainerError';
     const message = err instanceof Error ? err.message : String(err);
     errors.set(spec.name, { reason, message });
     events.record(io, 'Warning', 'Failed', `Error: ${message}`);
   }
-  return undefined;
+
+  async function launch(id: string): Promise<number | undefined> {
+    flush();
+    const events = deps.events;
+    try {
+      events.record(io, 'Normal', 'Created', `Created container: ${spec.name}`);
+      await runtime.startContainer(id);
+      events.record(io, 'Normal', 'Started', `Started container ${spec.name}`);
+      errors.delete(spec.name);
+      // postStart runs synchronously: the next container is not created before it returns.
+      const postStart = spec.lifecycle?.postStart;
+      if (postStart) {
+        const grace = pod.spec.terminationGracePeriodSeconds ?? 30;
+        const r = await runHook(postStart, {
+          runtime,
+          clock,
+          pod,
+          containerId: id,
+          timeoutMs: grace * 1000,
+          dial: deps.dial,
+        });
+        if (!r.ok) {
+          events.record(io, 'Warning', 'FailedPostStartHook', 'PostStartHook failed');
+          await killContainer(pod, deps, { id, name: spec.name, message: 'FailedPostStartHook' });
+          errors.set(spec.name, { reason: 'PostStartHookError', message: r.message });
+        }
+      }
+    } catch (err: unknown) {
+      failed(err);
+      flush();
+    }
+    return undefined;
+  }
 }
 
 /** The Services whose variables a container may get: its namespace's and default/kubernetes. */

@@ -7,7 +7,7 @@
  *  5. set up volumes, then start init containers, then regular containers (start-container.ts);
  *  6. publish status (containers, phase, conditions, IPs) when it changed.
  */
-import type { Pod } from '../k8s/types/pod.ts';
+import type { Container, Pod } from '../k8s/types/pod.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/log.ts';
 import { EventRecorder, involvedObjectOf } from '../client/event-recorder.ts';
@@ -26,8 +26,8 @@ import type { ProbeManager } from './prober/probe-manager.ts';
 import type { ProbeDial } from './prober/run-probe.ts';
 import { killContainer, killPod } from './kill-pod.ts';
 import { publishStatus } from './pod-status-writes.ts';
-import { createSandbox, ensureNetwork, type PodVolumes } from './pod-sandbox.ts';
-import { startContainer } from './start-container.ts';
+import { ensureNetwork, runSandbox, type PodVolumes } from './pod-sandbox.ts';
+import { prepareContainer, type PreparedContainer } from './start-container.ts';
 import { VolumeError } from './volumes/volume-error.ts';
 import type { PodNetwork } from '../network/pod-network.ts';
 
@@ -106,13 +106,18 @@ export async function syncPod(pod: Pod, deps: SyncDeps): Promise<{ requeueAfterM
   deps.startErrors.set(uid, errors);
   let requeue: number | undefined;
   // Step 3: sandbox.
+  let network: Promise<unknown> = Promise.resolve();
   if (actions.createSandbox) {
-    sandbox = await createSandbox(pod, sandboxes.length, deps);
+    sandbox = await runSandbox(pod, sandboxes.length, deps);
+    // The network is plumbed while the volumes are set up; both finish before any start.
+    network = ensureNetwork(pod, sandbox, deps);
+    network.catch(() => undefined); // awaited below
   } else if (sandbox) {
     await ensureNetwork(pod, sandbox, deps);
   }
   // Step 4: kills.
   if (actions.killPod) {
+    await network;
     await killPod(pod, deps, podGraceSeconds(pod));
   } else {
     const specs = [...(pod.spec.initContainers ?? []), ...pod.spec.containers];
@@ -148,23 +153,42 @@ export async function syncPod(pod: Pod, deps: SyncDeps): Promise<{ requeueAfterM
     // starts. A running pod whose volume update fails only gets the FailedMount event.
     const starts = actions.initContainersToStart.length + actions.containersToStart.length;
     const running = [...newest.values()].some((i) => i.state === 'running');
-    if (starts > 0 || running) {
-      try {
-        await deps.volumes?.setUpPod(pod);
-      } catch (err: unknown) {
-        if (!(err instanceof VolumeError)) throw err;
-        deps.events.record(involvedObjectOf(pod), 'Warning', 'FailedMount', err.message);
-        if (starts > 0) {
-          await publishStatus(pod, deps, true, errors, false);
-          return { requeueAfterMs: 2000 };
-        }
+    const volumes =
+      starts > 0 || running
+        ? deps.volumes?.setUpPod(pod).then(
+            () => undefined,
+            (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
+          )
+        : undefined;
+    await network;
+    const err = await volumes;
+    if (err !== undefined) {
+      if (!(err instanceof VolumeError)) throw err;
+      deps.events.record(involvedObjectOf(pod), 'Warning', 'FailedMount', err.message);
+      if (starts > 0) {
+        await publishStatus(pod, deps, true, errors, false);
+        return { requeueAfterMs: 2000 };
       }
     }
     const all = [...(pod.spec.initContainers ?? []), ...pod.spec.containers];
-    for (const name of [...actions.initContainersToStart, ...actions.containersToStart]) {
-      const spec = all.find((c) => c.name === name)!;
-      const wait = await startContainer(pod, spec, newest.get(name), sandbox!.id, deps, errors);
+    const toStart = [...actions.initContainersToStart, ...actions.containersToStart].map((name) =>
+      all.find((c) => c.name === name)!,
+    );
+    const prepare = (spec: Container): Promise<PreparedContainer> =>
+      prepareContainer(pod, spec, newest.get(spec.name), sandbox!.id, deps, errors);
+    // Containers start one after another, in order, as the kubelet starts them; the next one is
+    // prepared (created in the runtime, which is most of the cost) while the previous starts,
+    // unless it needs an image pull, which the kubelet only begins at that container's turn.
+    let next = toStart[0] ? prepare(toStart[0]) : undefined;
+    for (let i = 0; next; i++) {
+      const current = await next;
+      const following = toStart[i + 1];
+      next =
+        following && (await startsWithoutPull(following, deps)) ? prepare(following) : undefined;
+      next?.catch(() => undefined); // awaited on the next turn
+      const wait = await current.launch();
       if (wait !== undefined) requeue = Math.min(requeue ?? wait, wait);
+      if (!next && following) next = prepare(following);
     }
     // Probe workers start with the instances they probe, not a sync later.
     if (starts > 0) {
@@ -179,4 +203,10 @@ export async function syncPod(pod: Pod, deps: SyncDeps): Promise<{ requeueAfterM
   // Step 6: status.
   await publishStatus(pod, deps, !!sandbox && !actions.killPod, errors, actions.killPod);
   return requeue !== undefined ? { requeueAfterMs: requeue } : {};
+}
+
+/** Whether a container's image is present and its pull policy does not ask for a pull. */
+async function startsWithoutPull(spec: Container, deps: SyncDeps): Promise<boolean> {
+  if (spec.imagePullPolicy === 'Always') return false;
+  return !!(await deps.images.imageStatus(spec.image ?? ''));
 }

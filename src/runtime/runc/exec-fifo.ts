@@ -9,6 +9,7 @@
 import { constants } from 'node:fs';
 import { open, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 
 /** The container could not be started through its exec fifo. */
 export class ExecFifoError extends Error {
@@ -32,36 +33,36 @@ export async function startThroughExecFifo(
   pid: number,
 ): Promise<void> {
   const fifo = join(runcRoot, id, 'exec.fifo');
-  // Opening for reading blocks (on a pool thread) until init opens its end for writing.
-  const opening = open(fifo, constants.O_RDONLY);
-  let gone = false;
-  const watchdog = setInterval(() => {
-    void alive(pid).then(async (yes) => {
-      if (yes || gone) return;
-      gone = true;
-      // Unblock our own open: a writer that closes at once makes the read see no data.
-      const w = await open(fifo, constants.O_WRONLY | constants.O_NONBLOCK).catch(() => undefined);
-      await w?.close();
-    });
-  }, 100);
-  try {
-    const fh = await opening;
-    let data: Buffer;
-    try {
-      data = await fh.readFile();
-    } finally {
-      await fh.close();
-    }
-    if (data.length === 0) throw new ExecFifoError('container process is already dead');
-    await unlink(fifo);
-  } catch (err: unknown) {
-    if (err instanceof ExecFifoError) throw err;
+  // A non-blocking open never holds one of libuv's few pool threads; being open for reading
+  // lets init's blocked open for writing return, after which it writes one byte and execs.
+  const fh = await open(fifo, constants.O_RDONLY | constants.O_NONBLOCK).catch((err: unknown) => {
     const code = (err as NodeJS.ErrnoException).code;
     throw new ExecFifoError(
       code === 'ENOENT' ? 'cannot start an already running container' : String(err),
       { cause: err },
     );
+  });
+  try {
+    const buf = Buffer.alloc(16);
+    for (let waited = 0; ;) {
+      // EAGAIN: init has its end open and has not written yet; 0 bytes: not opened yet (or
+      // closed without writing, which only a dead init does).
+      const n = await fh.read(buf, 0, buf.length, null).then(
+        (r) => r.bytesRead,
+        (err: unknown) => {
+          if ((err as NodeJS.ErrnoException).code === 'EAGAIN') return 0;
+          throw err;
+        },
+      );
+      if (n > 0) break;
+      const pause = Math.min(1 + waited / 10, 20);
+      await delay(pause);
+      waited += pause;
+      if (waited >= 100 && !(await alive(pid)))
+        throw new ExecFifoError('container process is already dead');
+    }
   } finally {
-    clearInterval(watchdog);
+    await fh.close();
   }
+  await unlink(fifo);
 }

@@ -29,11 +29,12 @@ import { removeCgroups } from './cgroups.ts';
 import { ConmonCreateError, cleanRuncMessage, conmonCreate, conmonReopenLog } from './conmon.ts';
 import { refreshRecord, statusOf } from './container-state.ts';
 import { ExitWatcher } from './exit-watcher.ts';
-import { infraHandle, startInfra, stopInfra, type InfraHandle } from './infra-container.ts';
+import { infraHandle, stopInfra, type InfraHandle } from './infra-container.ts';
 import { readBoundingCapabilities, readHostLimits } from './host-limits.ts';
 import { unmountAll } from './mounts.ts';
 import { writeBundle } from './bundle.ts';
-import { startThroughExecFifo } from './exec-fifo.ts';
+import { ExecFifoError, startThroughExecFifo } from './exec-fifo.ts';
+import { setUpSandbox } from './sandbox-setup.ts';
 import { releaseSealedRunc, runcEnv, sealedRunc } from './sealed-runc.ts';
 import {
   newContainerRecord,
@@ -46,11 +47,7 @@ import {
 import { conmonAttach } from './runc-attach.ts';
 import { runcExec, runcExecSync } from './runc-exec.ts';
 import { bundleDir, runtimePaths, sandboxDir, type RuntimePaths } from './runtime-paths.ts';
-import {
-  createSandboxNamespaces,
-  destroySandboxNamespaces,
-  writeEtcFiles,
-} from './sandbox-namespaces.ts';
+import { destroySandboxNamespaces } from './sandbox-namespaces.ts';
 
 /** Where image layers come from (the local image store). */
 export interface RootfsSource {
@@ -87,6 +84,8 @@ export class RuncRuntime implements ContainerRuntime {
   readonly #limits = readHostLimits();
   readonly #caps = readBoundingCapabilities();
   readonly #exits: ExitWatcher;
+  /** conmon + `runc create` under way since createContainer, by container id (pid or error). */
+  readonly #creating = new Map<string, Promise<number>>();
 
   constructor(options: RuncRuntimeOptions) {
     this.#o = options;
@@ -139,47 +138,16 @@ export class RuncRuntime implements ContainerRuntime {
 
   async runPodSandbox(config: SandboxConfig): Promise<SandboxStatus> {
     const id = newId();
-    const dir = sandboxDir(this.paths, id);
-    await mkdir(dir, { recursive: true });
-    try {
-      const ns = await createSandboxNamespaces(id, dir, {
-        hostname: config.hostname,
-        hostNetwork: config.hostNetwork,
-        hostIPC: config.hostIPC,
-      });
-      const etcFiles = await writeEtcFiles(dir, config);
-      const rec: SandboxRecord = {
-        id,
-        state: 'ready',
-        createdAt: Date.now(),
-        config,
-        utsPath: ns.utsPath,
-        ...(ns.netnsPath !== undefined ? { netnsPath: ns.netnsPath } : {}),
-        ...(ns.ipcPath !== undefined ? { ipcPath: ns.ipcPath } : {}),
-        etcFiles,
-      };
-      if (config.hostPID) rec.hostPID = true;
-      else if (config.shareProcessNamespace) {
-        const pid = await startInfra({
-          ...this.#infra(id),
-          hostname: config.hostname,
-          cgroupsPath: `/${this.paths.cgroupRoot}/${id}/infra`,
-          ...(ns.netnsPath !== undefined ? { netnsPath: ns.netnsPath } : {}),
-          utsPath: ns.utsPath,
-          ...(ns.ipcPath !== undefined ? { ipcPath: ns.ipcPath } : {}),
-          hostLimits: this.#limits,
-        });
-        rec.pidnsPath = `/proc/${pid}/ns/pid`;
-      }
-      await writeJson(join(dir, 'sandbox.json'), rec);
-      this.#sandboxes.set(id, rec);
-      return sandboxStatusOf(rec);
-    } catch (err: unknown) {
-      await stopInfra(this.#infra(id)).catch(() => undefined);
-      await destroySandboxNamespaces(id, dir).catch(() => undefined);
-      await rm(dir, { recursive: true, force: true });
-      throw err;
-    }
+    const rec = await setUpSandbox({
+      id,
+      dir: sandboxDir(this.paths, id),
+      config,
+      infra: this.#infra(id),
+      cgroupsPath: `/${this.paths.cgroupRoot}/${id}/infra`,
+      hostLimits: this.#limits,
+    });
+    this.#sandboxes.set(id, rec);
+    return sandboxStatusOf(rec);
   }
 
   #infra(sandboxId: string): InfraHandle {
@@ -251,33 +219,48 @@ export class RuncRuntime implements ContainerRuntime {
     const rec = newContainerRecord(id, sandboxId, config, image);
     await writeJson(join(b, 'container.json'), rec);
     this.#containers.set(id, rec);
+    // conmon and `runc create` (most of a start's cost) begin now, in the background, so that
+    // the kubelet can prepare the next container while this one starts; their error, if any,
+    // is the start's (StartError), as when runc create runs at start.
+    const creating = this.#conmonCreate(rec);
+    creating.catch(() => undefined);
+    this.#creating.set(id, creating);
     return id;
+  }
+
+  #conmonCreate(rec: ContainerRecord): Promise<number> {
+    return conmonCreate({
+      conmon: this.#o.conmon ?? 'conmon',
+      runc: this.#runc,
+      runcRoot: this.paths.runcRoot,
+      id: rec.id,
+      name: rec.name,
+      bundle: bundleDir(this.paths, rec.id),
+      logPath: rec.logPath,
+      exitDir: this.paths.exits,
+      socketDir: this.paths.sockets,
+      stdin: rec.stdin,
+      stdinOnce: rec.stdinOnce === true,
+      tty: rec.tty,
+    });
   }
 
   async startContainer(id: string): Promise<void> {
     const rec = this.#get(id);
     const b = bundleDir(this.paths, id);
     try {
-      rec.pid = await conmonCreate({
-        conmon: this.#o.conmon ?? 'conmon',
-        runc: this.#runc,
-        runcRoot: this.paths.runcRoot,
-        id,
-        name: rec.name,
-        bundle: b,
-        logPath: rec.logPath,
-        exitDir: this.paths.exits,
-        socketDir: this.paths.sockets,
-        stdin: rec.stdin,
-        stdinOnce: rec.stdinOnce === true,
-        tty: rec.tty,
-      });
+      const creating = this.#creating.get(id) ?? this.#conmonCreate(rec);
+      this.#creating.delete(id);
+      rec.pid = await creating;
       await startThroughExecFifo(this.paths.runcRoot, id, rec.pid);
       rec.startedAt = Date.now();
       await writeJson(join(b, 'container.json'), rec);
       this.#emit({ type: 'containerStarted', id, labels: rec.labels });
     } catch (err: unknown) {
-      const raw = err instanceof ConmonCreateError ? err.message : String(err);
+      const raw =
+        err instanceof ConmonCreateError || err instanceof ExecFifoError
+          ? err.message
+          : String(err);
       const message = cleanRuncMessage(raw);
       Object.assign(rec, { exitCode: 128, reason: 'StartError', message });
       rec.startedAt = 0;
@@ -336,6 +319,8 @@ export class RuncRuntime implements ContainerRuntime {
   async removeContainer(id: string): Promise<void> {
     const rec = this.#containers.get(id);
     if (!rec) return;
+    await this.#creating.get(id)?.catch(() => undefined);
+    this.#creating.delete(id);
     await this.stopContainer(id, 0);
     await this.#runcDelete(id);
     const b = bundleDir(this.paths, id);

@@ -2,7 +2,7 @@
  * A pod sandbox's shared namespaces without a pause process (notes/runtime.md §1.1): network,
  * UTS and IPC namespaces pinned by bind mounts onto files (the network one under `/run/netns`,
  * so `ip netns` sees it), all made by one util-linux `unshare`, which also brings loopback up
- * and sets the pod's hostname inside.
+ * (or, for a host-network pod, sets the pod's hostname).
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -47,8 +47,15 @@ export async function createSandboxNamespaces(
     await writeFile(out.ipcPath, '');
     args.push(`--ipc=${out.ipcPath}`);
   }
-  const script = `${opts.hostNetwork ? '' : 'ip link set lo up && '}hostname "$1"`;
-  await runCommand('unshare', [...args, 'sh', '-c', script, 'sh', opts.hostname.slice(0, 63)]);
+  // With its own network namespace, the sandbox needs loopback up; the hostname is then set by
+  // runc as each container joins the UTS namespace (config.json `hostname`). A host-network
+  // sandbox has only its UTS namespace to set up.
+  await runCommand(
+    'unshare',
+    opts.hostNetwork
+      ? [...args, 'hostname', opts.hostname.slice(0, 63)]
+      : [...args, 'ip', 'link', 'set', 'lo', 'up'],
+  );
   return out;
 }
 
