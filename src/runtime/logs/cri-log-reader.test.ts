@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { appendFileSync, mkdtempSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { formatLogTime, readCriLog } from './cri-log-reader.ts';
+import { formatLogTime, formatLogTimeInto, readCriLog } from './cri-log-reader.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'podbay-logs-'));
 const rec = (sec: number, stream: string, tag: string, text: string): string =>
@@ -68,4 +68,46 @@ test('readCriLog() follows growth and rotation until the container has finished'
   finished = true;
   await done;
   assert.equal(chunks.join(''), 'a\nb\nc\n');
+});
+
+test('formatLogTimeInto() formats bytes as formatLogTime() does, or declines', () => {
+  const fast = [
+    '2026-11-22T08:09:38.525403016Z',
+    '2026-11-22T08:09:38.525400000Z',
+    '2026-11-22T08:09:38.000000000Z',
+    '2026-11-22T08:09:38.0Z',
+    '2026-11-22T08:09:38.5Z',
+    '2026-11-22T08:09:38Z',
+  ];
+  const declined = [
+    '2026-11-22T08:09:38.Z',
+    '2026-11-22T08:09:38.12a4Z',
+    '2026-11-22 08:09:38.1Z',
+    '2026-11-22T08:09:38.525403016+00:00',
+    '2026-11-22T08:09:38.525403016+01:30',
+    'garbage',
+  ];
+  for (const ts of [...fast, ...declined]) {
+    const src = Buffer.from(`>${ts}<`, 'latin1');
+    const dst = Buffer.alloc(64, 0x2e);
+    const end = formatLogTimeInto(src, 1, src.length - 1, dst, 3);
+    if (declined.includes(ts)) assert.equal(end, -1, ts);
+    else assert.equal(dst.toString('latin1', 3, end), formatLogTime(ts), ts);
+  }
+});
+
+test('readCriLog() timestamps: one per line (partial records continue it), any zone', async () => {
+  const f = join(dir, 'ts.log');
+  writeFileSync(
+    f,
+    '2026-11-22T08:00:01.100000000Z stdout P ab\n' +
+      '2026-11-22T08:00:01.200000000Z stdout F c\n' +
+      '2026-11-22T09:00:02.000000000+01:00 stderr F d\n' +
+      'not a record\n' +
+      '2026-11-22T08:00:03Z stdout F \n',
+  );
+  assert.equal(
+    await read(f, { timestamps: true }),
+    '2026-11-22T08:00:01.1Z abc\n2026-11-22T08:00:02Z d\n2026-11-22T08:00:03Z \n',
+  );
 });
