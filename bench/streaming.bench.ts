@@ -1,6 +1,7 @@
 /**
  * Streaming (issue 6) through a `podbay up` child with the node agent and the real kubectl:
- * `kubectl logs` of a 100 MB log (MB/s; also the server alone over plain HTTP), exec round trip
+ * `kubectl logs` of a 100 MB log (MB/s; also the server alone over plain HTTP, and kubectl fed by
+ * a trivial server: its own ceiling), exec round trip
  * (`kubectl exec -- true`, ms; `kubectl get pod` beside it for kubectl's own cost), and
  * port-forward throughput (MB/s, 100 MB file) and first-byte latency (ms, a new connection per
  * request) over the WebSocket tunnel and plain SPDY. Medians; ratios to the targets
@@ -72,6 +73,37 @@ function timed(
       resolve({ bytes: statSync(outFile).size, ms });
     });
   });
+}
+
+/**
+ * kubectl's own ceiling for `kubectl logs`: a server that answers `pods/log` with the expected
+ * output from memory (in 1 MiB writes) and passes every other request to podbay.
+ */
+function trivialLogServer(upstream: string, body: Buffer): Promise<http.Server> {
+  const up = new URL(upstream);
+  const server = http.createServer((req, res) => {
+    if (req.url?.includes('/log')) {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      let at = 0;
+      const pump = (): void => {
+        while (at < body.length) {
+          const ok = res.write(body.subarray(at, (at += MB)));
+          if (!ok) return void res.once('drain', pump);
+        }
+        res.end();
+      };
+      pump();
+      return;
+    }
+    const opts = { host: up.hostname, port: up.port, path: req.url, method: req.method };
+    const p = http.request({ ...opts, headers: req.headers }, (pr) => {
+      res.writeHead(pr.statusCode ?? 502, pr.headers);
+      pr.pipe(res);
+    });
+    p.on('error', () => res.destroy());
+    req.pipe(p);
+  });
+  return new Promise((r) => server.listen(0, '127.0.0.1', () => r(server)));
 }
 
 /** GETs a URL on a fresh connection; resolves with bytes, first-byte and total milliseconds. */
@@ -185,12 +217,26 @@ export async function benchStreaming(): Promise<void> {
         if (attempt === 3) throw new Error(`the log read gave ${r.bytes} bytes`);
       }
     };
+    const trivial = await trivialLogServer(
+      d.url,
+      Buffer.from(`${'x'.repeat(99)}\n`.repeat(logLines)),
+    );
+    const trivialUrl = `http://127.0.0.1:${(trivial.address() as { port: number }).port}`;
+    const ceiling: number[] = [];
     for (let i = 0; i < runs; i++) {
       logs.push(
         await readLog(() => timed(binary, kargs('logs', 'bench', '-c', 'logger'), env, out)),
       );
       server.push(await readLog(() => get(logUrl)));
+      const r = await timed(
+        binary,
+        kargs('--server', trivialUrl, 'logs', 'bench', '-c', 'logger'),
+        env,
+        out,
+      );
+      ceiling.push(r.bytes / MB / (r.ms / 1000));
     }
+    trivial.close();
     const execMs: number[] = [];
     const getMs: number[] = [];
     const rawMs: number[] = [];
@@ -229,6 +275,9 @@ export async function benchStreaming(): Promise<void> {
       `  kubectl logs > file, 100 MiB, 100 B lines ${median(logs).toFixed(0)} MB/s  (target >= 200; ratio ${ratio(median(logs), 200, true)})`,
     );
     console.log(`    the same log over plain HTTP (server)    ${median(server).toFixed(0)} MB/s`);
+    console.log(
+      `    kubectl logs from a trivial server       ${median(ceiling).toFixed(0)} MB/s  (kubectl writes each line to stdout: its ceiling)`,
+    );
     console.log(
       `  kubectl exec -- true round trip           ${median(execMs).toFixed(0)} ms  (target <= 100; ratio ${ratio(median(execMs), 100, false)})`,
     );
