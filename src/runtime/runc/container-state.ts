@@ -4,7 +4,7 @@
  * started container whose conmon is gone without an exit file is ContainerStatusUnknown.
  * What is learnt is written back to the record, so it survives `/run` being wiped.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ContainerStatus } from '../container-runtime.ts';
@@ -12,14 +12,37 @@ import { readExitFile } from './exit-watcher.ts';
 import { writeJson, type ContainerRecord } from './records.ts';
 import { bundleDir, type RuntimePaths } from './runtime-paths.ts';
 
+/** conmon's pid per container, read once from `conmon.pid` (it never changes). */
+const conmonPids = new Map<string, number>();
+
+/** Whether the container's conmon still runs (its pid, checked once to be that conmon). */
 async function conmonAlive(paths: RuntimePaths, rec: ContainerRecord): Promise<boolean> {
-  try {
-    const pid = (await readFile(join(bundleDir(paths, rec.id), 'conmon.pid'), 'utf8')).trim();
-    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8');
-    return cmdline.includes('conmon') && cmdline.includes(rec.id);
-  } catch {
-    return false;
+  let pid = conmonPids.get(rec.id);
+  if (pid === undefined) {
+    try {
+      const text = await readFile(join(bundleDir(paths, rec.id), 'conmon.pid'), 'utf8');
+      const cmdline = await readFile(`/proc/${text.trim()}/cmdline`, 'utf8');
+      if (!cmdline.includes('conmon') || !cmdline.includes(rec.id)) return false;
+      pid = Number(text.trim());
+      conmonPids.set(rec.id, pid);
+    } catch {
+      return false;
+    }
   }
+  // One small procfs read (no error object while it runs); a zombie counts as gone.
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    if (stat.charAt(stat.lastIndexOf(')') + 2) !== 'Z') return true;
+  } catch {
+    /* gone */
+  }
+  conmonPids.delete(rec.id);
+  return false;
+}
+
+/** Forgets what was cached about a container (it was removed). */
+export function forgetContainer(id: string): void {
+  conmonPids.delete(id);
 }
 
 /** Reads the exit file (and OOM marker) of a container not yet known to have finished. */

@@ -3,7 +3,7 @@
  * container's exit file appears. conmon writes the file once, after the container's output
  * is drained, so its presence means "exited, logs complete". A slow poll backs up the watch.
  */
-import { watch, type FSWatcher } from 'node:fs';
+import { existsSync, watch, type FSWatcher } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -15,8 +15,11 @@ export interface ExitInfo {
 
 /** Reads `<dir>/<id>`; undefined while the container runs. */
 export async function readExitFile(dir: string, id: string): Promise<ExitInfo | undefined> {
+  const file = join(dir, id);
+  // The common answer (still running) without a failing read: no error object per container
+  // and relist, which at 1 s × every container is what kept an idle daemon busy.
+  if (!existsSync(file)) return undefined;
   try {
-    const file = join(dir, id);
     const [text, st] = await Promise.all([readFile(file, 'utf8'), stat(file)]);
     if (text.trim() === '') return undefined;
     return { exitCode: Number(text.trim()), finishedAt: st.mtimeMs };

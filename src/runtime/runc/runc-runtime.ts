@@ -27,7 +27,7 @@ import {
 } from '../container-runtime.ts';
 import { removeCgroups } from './cgroups.ts';
 import { ConmonCreateError, cleanRuncMessage, conmonCreate, conmonReopenLog } from './conmon.ts';
-import { refreshRecord, statusOf } from './container-state.ts';
+import { forgetContainer, refreshRecord, statusOf } from './container-state.ts';
 import { ExitWatcher } from './exit-watcher.ts';
 import { infraHandle, stopInfra, type InfraHandle } from './infra-container.ts';
 import { readBoundingCapabilities, readHostLimits } from './host-limits.ts';
@@ -330,6 +330,7 @@ export class RuncRuntime implements ContainerRuntime {
     await rm(join(this.paths.sockets, id), { recursive: true, force: true });
     await this.#o.images.releaseImage?.(id);
     this.#containers.delete(id);
+    forgetContainer(id);
   }
 
   async listContainers(filter?: {
