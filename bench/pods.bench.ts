@@ -211,8 +211,14 @@ export async function benchPods(): Promise<void> {
     }
     const allMs = performance.now() - t0;
     const bare = bareRuncTwoContainers(tar);
-    await new Promise((r) => setTimeout(r, 2000));
-    const rss = rssMB(d.pid);
+    // Steady state: the median of 15 one-second samples with the pods running and nothing
+    // else happening (V8 gives memory back a few seconds after a burst, not at once).
+    const samples: number[] = [];
+    for (let i = 0; i < 15; i++) {
+      await new Promise((r) => setTimeout(r, 1000));
+      samples.push(rssMB(d.pid));
+    }
+    const rss = median(samples);
     const conmon = conmonPssKB(d.dataDir);
     const memDropMB = (mem0 - memAvailableKB()) / 1024;
     console.log(`pods (runc + conmon, busybox, ${runs} pods one after another; medians)`);
@@ -229,7 +235,7 @@ export async function benchPods(): Promise<void> {
       `  ${dense} pods x 2 containers at once -> all Running  ${(allMs / 1000).toFixed(1)} s`,
     );
     console.log(
-      `  daemon RSS with ${dense} pods                  ${rss.toFixed(1)} MB  (target <= 150; ratio ${(rss / 150).toFixed(2)})`,
+      `  daemon RSS with ${dense} pods                  ${rss.toFixed(1)} MB  (target <= 150; ratio ${(rss / 150).toFixed(2)}; max of the samples ${Math.max(...samples).toFixed(1)} MB)`,
     );
     console.log(
       `  conmon PSS per pod (${conmon.count} conmons)        ${(conmon.pssKB / dense / 1024).toFixed(2)} MB`,
