@@ -24,6 +24,22 @@ Then use kubectl: the context "podbay" is merged into your kubeconfig.`;
 /** Runs the CLI; resolves with the exit code. */
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command !== 'image' && (rest.includes('--help') || rest.includes('-h'))) {
+    console.log(usage);
+    return 0;
+  }
+  try {
+    return await run(command, rest);
+  } catch (err: unknown) {
+    // A bad flag or value: say which, as a CLI does, not with a stack trace.
+    const code = (err as { code?: unknown }).code;
+    if (typeof code !== 'string' || !code.startsWith('ERR_PARSE_ARGS')) throw err;
+    console.error(`podbay ${command ?? ''}: ${(err as Error).message}\n\n${usage}`);
+    return 2;
+  }
+}
+
+function run(command: string | undefined, rest: string[]): Promise<number> {
   switch (command) {
     case 'up':
       return runUp(rest);
@@ -38,9 +54,9 @@ export async function main(argv: string[]): Promise<number> {
     case '--help':
     case '-h':
       console.log(usage);
-      return 0;
+      return Promise.resolve(0);
     default:
       console.error(`podbay: unknown command "${command}"\n\n${usage}`);
-      return 2;
+      return Promise.resolve(2);
   }
 }
