@@ -26,6 +26,7 @@ import { RuncRuntime } from '../runtime/runc/runc-runtime.ts';
 import { collectDeadContainers } from '../runtime/housekeeping/dead-containers.ts';
 import { rotateContainerLogs } from '../runtime/housekeeping/log-rotation.ts';
 import type { PodStreamingBackend } from './pod-streaming.ts';
+import { stopNetnsHelpers } from '../network/linux/netns-dial.ts';
 
 /** Network settings of the node (tests use their own bridge and CIDR). */
 export interface NodeNetworkOptions {
@@ -158,6 +159,7 @@ export async function startNodeAgent(o: {
     backend,
     done,
     purge: async () => {
+      stopNetnsHelpers(); // they would keep a removed pod's network namespace alive a while
       const uids = new Set((await runtime.listPodSandboxes()).map((s) => s.config.podUid));
       for (const s of await runtime.listPodSandboxes())
         await network.tearDown({
