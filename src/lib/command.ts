@@ -4,6 +4,7 @@
  * is what a runtime error message needs for debugging.
  */
 import { spawn } from 'node:child_process';
+import { spawnViaHelper } from './spawner.ts';
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -34,8 +35,30 @@ export interface RunOptions {
   signal?: AbortSignal;
 }
 
-/** Runs `cmd args…`; resolves with stdout, rejects with a CommandError. */
-export function runCommand(cmd: string, args: string[], options: RunOptions = {}): Promise<string> {
+/** Runs `cmd args…` (from the spawn helper, see spawner.ts); resolves with stdout, rejects with a CommandError. */
+export async function runCommand(
+  cmd: string,
+  args: string[],
+  options: RunOptions = {},
+): Promise<string> {
+  options.signal?.throwIfAborted();
+  const viaHelper = spawnViaHelper(
+    {
+      cmd,
+      args,
+      ...(options.input !== undefined ? { input: options.input } : {}),
+      ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
+      env: options.env ?? process.env,
+    },
+    options.signal,
+  );
+  if (!viaHelper) return runDirectly(cmd, args, options);
+  const r = await viaHelper;
+  if (r.code === 0) return r.stdout;
+  throw new CommandError([cmd, ...args], r.code, r.error ?? r.stderr);
+}
+
+function runDirectly(cmd: string, args: string[], options: RunOptions): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, {
       stdio: [options.input !== undefined ? 'pipe' : 'ignore', 'pipe', 'pipe'],

@@ -2,11 +2,10 @@
  * The few mount operations volumes need: is a directory a mount point (from
  * /proc/self/mountinfo), mount a tmpfs on it, and unmount everything under a directory.
  */
-import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { promisify } from 'node:util';
+import { runCommand } from '../../lib/command.ts';
 
-const run = promisify(execFile);
+const run = (cmd: string, args: string[]): Promise<string> => runCommand(cmd, args);
 
 /** One line of /proc/self/mountinfo. */
 export interface MountInfo {

@@ -3,7 +3,7 @@
  * with a {@link ToolError} carrying the argv, exit code and stderr, so callers can tell
  * "already gone" from real failures.
  */
-import { spawn } from 'node:child_process';
+import { CommandError, runCommand } from '../../lib/command.ts';
 
 /** A tool that exited non-zero or could not be started. */
 export class ToolError extends Error {
@@ -23,29 +23,20 @@ export class ToolError extends Error {
 }
 
 /** Runs `cmd args…` with optional stdin; resolves with stdout. */
-export function runTool(
+export async function runTool(
   cmd: string,
   args: string[],
   options: { input?: string; signal?: AbortSignal } = {},
 ): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const argv = [cmd, ...args];
-    const child = spawn(cmd, args, {
-      stdio: ['pipe', 'pipe', 'pipe'],
+  try {
+    return await runCommand(cmd, args, {
+      input: options.input ?? '',
       ...(options.signal !== undefined ? { signal: options.signal } : {}),
     });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (d: Buffer) => out.push(d));
-    child.stderr.on('data', (d: Buffer) => err.push(d));
-    child.on('error', (e) => reject(new ToolError(argv, null, e.message, { cause: e })));
-    child.on('close', (code) => {
-      if (code === 0) resolve(Buffer.concat(out).toString());
-      else reject(new ToolError(argv, code, Buffer.concat(err).toString()));
-    });
-    child.stdin.on('error', () => undefined); // the tool may exit before reading
-    child.stdin.end(options.input ?? '');
-  });
+  } catch (e: unknown) {
+    if (e instanceof CommandError) throw new ToolError(e.argv, e.exitCode, e.stderr, { cause: e });
+    throw e;
+  }
 }
 
 /** True when `e` is a ToolError whose stderr matches `pattern` (e.g. "Cannot find device"). */

@@ -9,6 +9,7 @@ import { constants } from 'node:fs';
 import { mkdir, open } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { runcEnv } from './sealed-runc.ts';
+import { spawnViaHelper } from '../../lib/spawner.ts';
 
 /** What conmon needs for one container. */
 export interface ConmonSpec {
@@ -59,11 +60,27 @@ export async function conmonCreate(spec: ConmonSpec): Promise<number> {
     ...(spec.stdin && spec.stdinOnce === false ? ['--leave-stdin-open'] : []),
     ...(spec.tty ? ['-t'] : []),
   ]; // prettier-ignore
+  const env = { ...runcEnv(), _OCI_SYNCPIPE: '3' };
+  const viaHelper = spawnViaHelper({
+    cmd: spec.conmon,
+    args,
+    cwd: spec.bundle,
+    env,
+    syncPipe: true,
+  });
+  if (viaHelper) {
+    const r = await viaHelper;
+    if (r.code !== 0) {
+      const why = r.error ?? `exited ${String(r.code)}`;
+      throw new Error(`conmon ${why}: ${r.stderr.trim().slice(-500)}`);
+    }
+    return syncResult(r.stdout);
+  }
   const child = spawn(spec.conmon, args, {
     cwd: spec.bundle,
     detached: true,
     stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
-    env: { ...runcEnv(), _OCI_SYNCPIPE: '3' },
+    env,
   });
   const sync = child.stdio[3] as NodeJS.ReadableStream;
   let stderr = '';
@@ -84,9 +101,7 @@ export async function conmonCreate(spec: ConmonSpec): Promise<number> {
       const nl = buf.indexOf('\n');
       if (nl < 0) return;
       try {
-        const msg = JSON.parse(buf.slice(0, nl)) as { data: number; message?: string };
-        if (msg.data > 0) finish(undefined, msg.data);
-        else finish(new ConmonCreateError(cleanRuncMessage(msg.message ?? 'runc create failed')));
+        finish(undefined, syncResult(buf.slice(0, nl)));
       } catch (err: unknown) {
         finish(err instanceof Error ? err : new Error(String(err)));
       }
@@ -101,6 +116,13 @@ export async function conmonCreate(spec: ConmonSpec): Promise<number> {
       }, 100).unref();
     });
   });
+}
+
+/** The container's pid from conmon's sync message, or runc's error. */
+function syncResult(line: string): number {
+  const msg = JSON.parse(line) as { data: number; message?: string };
+  if (msg.data > 0) return msg.data;
+  throw new ConmonCreateError(cleanRuncMessage(msg.message ?? 'runc create failed'));
 }
 
 /** runc prints JSON log lines or `time=… level=error msg="…"`; keep only the message. */
