@@ -78,8 +78,6 @@ export class Kubelet {
   readonly #o: KubeletOptions;
   readonly #pods: Informer<Pod>;
   readonly #known = new Map<string, Known>();
-  /** When each running pod is next resynced (clock ms). */
-  readonly #resyncDue = new Map<string, number>();
   readonly #workers: PodWorkers;
   readonly #deps: SyncDeps;
   readonly #scheduler: EventRecorder;
@@ -177,7 +175,7 @@ export class Kubelet {
     };
     every(this.#o.housekeepingMs ?? 10_000, () => this.#housekeeping(), 'Housekeeping');
     every(relistMs, () => this.#relistRuntime(), 'Relist');
-    every(relistMs, () => Promise.resolve(this.#resync()), 'Resync');
+    every(resyncMs, () => Promise.resolve(this.#resync()), 'Resync');
     void this.#pods
       .synced()
       .then(() => this.#housekeeping())
@@ -207,26 +205,12 @@ export class Kubelet {
     for (const id of [...this.#relist.keys()]) if (!seen.has(id)) this.#relist.delete(id);
   }
 
-  /**
-   * The periodic resync of every pod this node runs (volume contents, deadlines, retries), each
-   * pod on its own schedule: every {@link resyncMs} plus up to half of it again at random, as the
-   * kubelet's pod workers jitter theirs, so that 100 pods are not all synced in one burst.
-   */
+  /** The periodic resync of every pod this node runs (volume contents, deadlines, retries). */
   #resync(): void {
-    const now = this.#o.clock.now();
-    const jittered = (): number => now + resyncMs * (1 + Math.random() * 0.5);
     for (const [uid, k] of this.#known) {
       const phase = k.pod.status?.phase;
-      if (k.gone || phase === 'Succeeded' || phase === 'Failed') continue;
-      const due = this.#resyncDue.get(uid);
-      if (due === undefined) this.#resyncDue.set(uid, jittered());
-      else if (now >= due) {
-        this.#resyncDue.set(uid, jittered());
-        this.#workers.enqueue(uid);
-      }
+      if (!k.gone && phase !== 'Succeeded' && phase !== 'Failed') this.#workers.enqueue(uid);
     }
-    for (const uid of [...this.#resyncDue.keys()])
-      if (!this.#known.has(uid)) this.#resyncDue.delete(uid);
   }
 
   /** Pod syncs done so far (metrics, benchmarks). */

@@ -65,7 +65,7 @@ test('volumes are set up again on the periodic resync of a running pod; a failur
     await sim.until('Running', async () => (await sim.get('vol'))?.status?.phase === 'Running', 5);
     const n = setUps;
     fail = true;
-    await sim.run(91); // resyncs come every 60-90 s (jittered)
+    await sim.run(61);
     assert.ok(setUps > n, `resynced ${setUps} ${n}`);
     const p = await sim.get('vol');
     assert.equal(p?.status?.phase, 'Running');
