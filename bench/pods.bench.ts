@@ -16,11 +16,10 @@ import { httpTransport } from '../src/client/http-transport.ts';
 import { nodeAgentUnavailable } from '../src/daemon/node-agent.ts';
 import type { Pod } from '../src/k8s/types/pod.ts';
 import { buildBusyboxRootfs } from '../test/support/images/busybox-rootfs.ts';
-import { median, percentile, rssMB, startDaemon } from './support.ts';
+import { importBusybox, median, percentile, rssMB, startDaemon } from './support.ts';
 
 const runs = Number(process.env['POD_RUNS'] ?? 20);
 const dense = Number(process.env['POD_DENSE'] ?? 110);
-const root = new URL('..', import.meta.url).pathname;
 const bridge = 'pbbench0';
 const sleeper = { image: 'busybox:1.36', command: ['sleep', '100000'] };
 
@@ -134,18 +133,7 @@ export async function benchPods(): Promise<void> {
   const tar = await buildBusyboxRootfs();
   const d = await startDaemon(
     ['--bridge', bridge, '--pod-cidr', '10.252.0.0/16'],
-    async (dataDir) => {
-      execFileSync(process.execPath, [
-        join(root, 'bin/podbay.js'),
-        'image',
-        'import',
-        tar,
-        'busybox:1.36',
-        '--data-dir',
-        dataDir,
-      ]);
-      return Promise.resolve();
-    },
+    importBusybox(tar),
   );
   const client = new KubeClient({ transport: httpTransport({ server: d.url }) });
   try {

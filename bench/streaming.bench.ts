@@ -18,9 +18,8 @@ import { WebSocket } from 'ws';
 import { nodeAgentUnavailable } from '../src/daemon/node-agent.ts';
 import { buildBusyboxRootfs } from '../test/support/images/busybox-rootfs.ts';
 import { Kubectl, kubectlPath } from '../test/support/kubectl.ts';
-import { median, startDaemon } from './support.ts';
+import { importBusybox, median, startDaemon } from './support.ts';
 
-const root = new URL('..', import.meta.url).pathname;
 const bridge = 'pbbench1';
 const MB = 1024 * 1024;
 const logLines = 1024 * 1024; // 100-byte lines: 100 MiB of output
@@ -180,18 +179,10 @@ export async function benchStreaming(): Promise<void> {
     return;
   }
   const tar = await buildBusyboxRootfs();
-  const d = await startDaemon(['--bridge', bridge, '--pod-cidr', '10.251.0.0/16'], (dataDir) => {
-    execFileSync(process.execPath, [
-      join(root, 'bin/podbay.js'),
-      'image',
-      'import',
-      tar,
-      'busybox:1.36',
-      '--data-dir',
-      dataDir,
-    ]);
-    return Promise.resolve();
-  });
+  const d = await startDaemon(
+    ['--bridge', bridge, '--pod-cidr', '10.251.0.0/16'],
+    importBusybox(tar),
+  );
   const k = new Kubectl(d.url, binary);
   const children: ChildProcess[] = [];
   const env = { PATH: process.env['PATH'] ?? '', HOME: k.home };

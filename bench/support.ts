@@ -1,5 +1,5 @@
 /** Helpers for podbay's benchmarks: a daemon in a child process, timing, statistics. */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -96,5 +96,21 @@ export async function startDaemon(
       rmSync(run, { recursive: true, force: true });
       rmSync(dataDir, { recursive: true, force: true });
     },
+  };
+}
+
+/** A `startDaemon` preparation that imports the busybox rootfs `tar` as `busybox:1.36`. */
+export function importBusybox(tar: string): (dataDir: string) => Promise<void> {
+  return (dataDir) => {
+    execFileSync(process.execPath, [
+      join(root, 'bin/podbay.js'),
+      'image',
+      'import',
+      tar,
+      'busybox:1.36',
+      '--data-dir',
+      dataDir,
+    ]);
+    return Promise.resolve();
   };
 }

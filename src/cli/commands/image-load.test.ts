@@ -1,11 +1,8 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { createReadStream } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import {
   digestOf,
   dockerSaveLegacy,
@@ -16,29 +13,11 @@ import {
   writeTar,
 } from '../../runtime/images/archive/testing/archive-fixtures.ts';
 import { LocalImageStore } from '../../runtime/images/local-image-store.ts';
+import { runPodbay } from '../testing/run-podbay.ts';
 
-const bin = fileURLToPath(new URL('../../../bin/podbay.js', import.meta.url));
 let work: string;
 
-/** Runs the real `podbay` command from the sources (optionally with a file on stdin). */
-function podbay(
-  args: string[],
-  stdinFile?: string,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = execFile(
-      process.execPath,
-      [bin, ...args],
-      { env: { ...process.env, PODBAY_FROM_SOURCE: '1' } },
-      (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-    if (stdinFile !== undefined) createReadStream(stdinFile).pipe(child.stdin!);
-    else child.stdin?.end();
-  });
-}
+const podbay = runPodbay;
 
 before(async () => {
   work = await mkdtemp(join(tmpdir(), 'podbay-image-load-cli-'));

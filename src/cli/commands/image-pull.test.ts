@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { LocalImageStore } from '../../runtime/images/local-image-store.ts';
+import { runPodbay, type PodbayRun } from '../testing/run-podbay.ts';
 import {
   buildImage,
   FakeRegistry,
@@ -13,24 +12,11 @@ import {
 } from '../../runtime/images/registry/testing/fake-registry.ts';
 import { PullProgressView } from './image-pull.ts';
 
-const bin = fileURLToPath(new URL('../../../bin/podbay.js', import.meta.url));
 let work: string;
 const registry = new FakeRegistry();
 let image: ReturnType<typeof buildImage>;
 
-function podbay(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [bin, ...args],
-      { env: { ...process.env, PODBAY_FROM_SOURCE: '1' } },
-      (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
+const podbay = (...args: string[]): Promise<PodbayRun> => runPodbay(args);
 
 before(async () => {
   work = await mkdtemp(join(tmpdir(), 'podbay-image-pull-cli-'));

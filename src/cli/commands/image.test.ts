@@ -1,32 +1,18 @@
 import assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { LocalImageStore } from '../../runtime/images/local-image-store.ts';
+import { runPodbay, type PodbayRun } from '../testing/run-podbay.ts';
 import { humanSize, imageRows, parseCommandFlag } from './image.ts';
 
-const bin = fileURLToPath(new URL('../../../bin/podbay.js', import.meta.url));
 let work: string;
 let dataDir: string;
 let tar: string;
 
-/** Runs the real `podbay` command from the sources. */
-function podbay(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [bin, ...args],
-      { env: { ...process.env, PODBAY_FROM_SOURCE: '1' } },
-      (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
+const podbay = (...args: string[]): Promise<PodbayRun> => runPodbay(args);
 
 before(async () => {
   work = await mkdtemp(join(tmpdir(), 'podbay-image-cli-'));
