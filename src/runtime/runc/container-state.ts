@@ -4,10 +4,11 @@
  * started container whose conmon is gone without an exit file is ContainerStatusUnknown.
  * What is learnt is written back to the record, so it survives `/run` being wiped.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ContainerStatus } from '../container-runtime.ts';
+import { readProcFileSync } from '../../lib/proc-file.ts';
 import { readExitFile } from './exit-watcher.ts';
 import { writeJson, type ContainerRecord } from './records.ts';
 import { bundleDir, type RuntimePaths } from './runtime-paths.ts';
@@ -31,7 +32,7 @@ async function conmonAlive(paths: RuntimePaths, rec: ContainerRecord): Promise<b
   }
   // One small procfs read (no error object while it runs); a zombie counts as gone.
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    const stat = readProcFileSync(`/proc/${pid}/stat`);
     if (stat.charAt(stat.lastIndexOf(')') + 2) !== 'Z') return true;
   } catch {
     /* gone */

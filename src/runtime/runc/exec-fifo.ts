@@ -7,9 +7,10 @@
  * an error rather than waited for forever.
  */
 import { constants } from 'node:fs';
-import { open, readFile, unlink } from 'node:fs/promises';
+import { open, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import { readProcFileSync } from '../../lib/proc-file.ts';
 
 /** The container could not be started through its exec fifo. */
 export class ExecFifoError extends Error {
@@ -17,9 +18,9 @@ export class ExecFifoError extends Error {
 }
 
 /** Whether `pid` is alive and not a zombie. */
-async function alive(pid: number): Promise<boolean> {
+function alive(pid: number): boolean {
   try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    const stat = readProcFileSync(`/proc/${pid}/stat`);
     return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
   } catch {
     return false;
@@ -58,7 +59,7 @@ export async function startThroughExecFifo(
       const pause = Math.min(1 + waited / 10, 20);
       await delay(pause);
       waited += pause;
-      if (waited >= 100 && !(await alive(pid)))
+      if (waited >= 100 && !alive(pid))
         throw new ExecFifoError('container process is already dead');
     }
   } finally {
