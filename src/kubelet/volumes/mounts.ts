@@ -2,7 +2,8 @@
  * The few mount operations volumes need: is a directory a mount point (from
  * /proc/self/mountinfo), mount a tmpfs on it, and unmount everything under a directory.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat, statfs } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { runCommand } from '../../lib/command.ts';
 
 const run = (cmd: string, args: string[]): Promise<string> => runCommand(cmd, args);
@@ -36,6 +37,18 @@ export async function mountTable(): Promise<MountInfo[]> {
 /** The mount on exactly `dir` (the top-most one), if any. `dir` must be a real path. */
 export async function mountAt(dir: string): Promise<MountInfo | undefined> {
   return (await mountTable()).filter((m) => m.mountPoint === dir).at(-1);
+}
+
+const TMPFS_MAGIC = 0x01021994;
+
+/**
+ * Whether a tmpfs is mounted on exactly `dir` (a real path), the kubelet's way: the file
+ * system there is a tmpfs whose device differs from the parent directory's. Unlike reading the
+ * mount table (hundreds of lines with many pods, on every volume refresh), this is two stats.
+ */
+export async function isTmpfsMountPoint(dir: string): Promise<boolean> {
+  const [fs, self, parent] = await Promise.all([statfs(dir), stat(dir), stat(dirname(dir))]);
+  return fs.type === TMPFS_MAGIC && self.dev !== parent.dev;
 }
 
 /** Mounts a tmpfs on `dir`, with `size=<bytes>` when given. */

@@ -18,7 +18,7 @@ import { keysVolumePayload } from './config-volumes.ts';
 import { containerMounts } from './container-mounts.ts';
 import { downwardPayload, hostCapacity, type NodeCapacity } from './downward-api.ts';
 import { setUpHostPath } from './host-path.ts';
-import { mountAt, mountTmpfs, unmountAllUnder } from './mounts.ts';
+import { isTmpfsMountPoint, mountTmpfs, unmountAllUnder } from './mounts.ts';
 import { projectedPayload, type ProjectionContext } from './projected.ts';
 import { memoryVolumeSize } from './memory-size.ts';
 import { selfSignedToken, serviceAccountOf, TokenCache, type TokenFetcher } from './sa-token.ts';
@@ -244,7 +244,7 @@ export class VolumeManager {
       return worldWritable(dir);
     }
     const real = await realpath(dir);
-    if ((await mountAt(real))?.fsType === 'tmpfs') return;
+    if (await isTmpfsMountPoint(real)) return;
     await mountTmpfs(real, memoryVolumeSize(pod, this.#node.memory, sizeLimit));
     await worldWritable(dir);
   }
