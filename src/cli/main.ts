@@ -11,8 +11,9 @@ Usage:
             [--pod-cidr CIDR] [--bridge NAME] [--no-node-agent]
             [--registries FILE (default <data-dir>/registries.yaml)]
                               Run the daemon (API server + node agent)
-  podbay down [--data-dir DIR]
-                              Stop the daemon gracefully (containers keep running)
+  podbay down [--data-dir DIR] [--purge]
+                              Stop the daemon gracefully (containers keep running;
+                              --purge removes them, their volumes and the pod network)
   podbay status [--data-dir DIR]
                               Say what is running
   podbay image import|load|pull|ls|rm …

@@ -2,7 +2,7 @@
  * One daemon per data directory: a PID file holding the daemon's pid and URL. A stale file
  * (its process is gone) is taken over; a live one is an error naming the running daemon.
  */
-import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** What a running daemon records about itself. */
@@ -79,5 +79,25 @@ export function releaseDataDir(dataDir: string): void {
     if (rec.pid === process.pid) rmSync(pidFilePath(dataDir), { force: true });
   } catch {
     // nothing to release
+  }
+}
+
+/** The file by which `podbay down --purge` asks the daemon to purge as it stops. */
+function purgeRequestPath(dataDir: string): string {
+  return join(dataDir, 'purge-on-stop');
+}
+
+/** Asks the daemon of `dataDir` to remove every container, volume and network when it stops. */
+export function requestPurge(dataDir: string): void {
+  writeFileSync(purgeRequestPath(dataDir), `${String(process.pid)}\n`);
+}
+
+/** Whether a purge was requested (the request is consumed). */
+export function takePurgeRequest(dataDir: string): boolean {
+  try {
+    rmSync(purgeRequestPath(dataDir));
+    return true;
+  } catch {
+    return false;
   }
 }

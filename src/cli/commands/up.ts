@@ -5,7 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Daemon } from '../../daemon/daemon.ts';
-import { readDaemonRecord } from '../../daemon/pid-file.ts';
+import { readDaemonRecord, takePurgeRequest } from '../../daemon/pid-file.ts';
 import { createLogger } from '../../lib/log.ts';
 import type { RegistriesConfig } from '../../runtime/images/registry/types.ts';
 import { defaultDataDir, defaultPort } from '../defaults.ts';
@@ -78,6 +78,7 @@ export async function runUp(argv: string[]): Promise<number> {
     const registries = existsSync(registriesFile)
       ? (parseYaml(readFileSync(registriesFile, 'utf8')) as RegistriesConfig)
       : undefined;
+    takePurgeRequest(dataDir); // one that an earlier daemon did not live to act on
     daemon = await Daemon.start({
       dataDir,
       ...(registries ? { registries } : {}),
@@ -106,6 +107,6 @@ export async function runUp(argv: string[]): Promise<number> {
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
-  await daemon.stop();
+  await daemon.stop({ purge: takePurgeRequest(dataDir) });
   return 0;
 }
