@@ -3,8 +3,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runtimePaths } from '../src/runtime/runc/runtime-paths.ts';
-import { releaseSealedRunc } from '../src/runtime/runc/sealed-runc.ts';
+import { requestPurge } from '../src/daemon/pid-file.ts';
 
 const root = new URL('..', import.meta.url).pathname;
 
@@ -87,13 +86,11 @@ export async function startDaemon(
     readyMs,
     child,
     stop: async () => {
+      // As `podbay down --purge`: a bench's data dir goes away, so everything the daemon made
+      // on the node (containers, mounts, cgroups, runtime state, network) goes with it.
+      requestPurge(dataDir);
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
-      // The runtime's volatile state outlives a stopped daemon (for re-adoption); a bench's
-      // data dir goes away, so its state does too (the read-only runc mount among it).
-      const run = runtimePaths(dataDir).run;
-      await releaseSealedRunc(run);
-      rmSync(run, { recursive: true, force: true });
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
