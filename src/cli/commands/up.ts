@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Daemon } from '../../daemon/daemon.ts';
 import { readDaemonRecord, takePurgeRequest } from '../../daemon/pid-file.ts';
+import { keepYoungGenerationSmall, startIdleCollector } from '../../lib/daemon-heap.ts';
 import { createLogger } from '../../lib/log.ts';
 import type { RegistriesConfig } from '../../runtime/images/registry/types.ts';
 import { defaultDataDir, defaultPort } from '../defaults.ts';
@@ -79,6 +80,7 @@ export async function runUp(argv: string[]): Promise<number> {
       ? (parseYaml(readFileSync(registriesFile, 'utf8')) as RegistriesConfig)
       : undefined;
     takePurgeRequest(dataDir); // one that an earlier daemon did not live to act on
+    keepYoungGenerationSmall();
     daemon = await Daemon.start({
       dataDir,
       ...(registries ? { registries } : {}),
@@ -96,6 +98,8 @@ export async function runUp(argv: string[]): Promise<number> {
     console.error(`podbay: ${err instanceof Error ? err.message : String(err)}`);
     return 1;
   }
+  // The daemon's own process only (in-process test daemons leave their host's heap alone).
+  const stopCollector = startIdleCollector();
   writeKubeconfig(kubeconfig, daemon.url);
   log.info('Wrote kubeconfig context "podbay"', { kubeconfig });
   await new Promise<void>((resolve) => {
@@ -107,6 +111,7 @@ export async function runUp(argv: string[]): Promise<number> {
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
+  stopCollector();
   await daemon.stop({ purge: takePurgeRequest(dataDir) });
   return 0;
 }
