@@ -8,6 +8,7 @@ import http from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../lib/log.ts';
 import type { ApiHandler, ApiRequest, ApiResponse } from './http-types.ts';
+import { requestEnded } from '../lib/request-ended.ts';
 
 /** Largest request body accepted (kube-apiserver allows 3 MiB objects; leave room). */
 export const maxBodyBytes = 8 * 1024 * 1024;
@@ -94,7 +95,7 @@ async function writeResponse(res: http.ServerResponse, out: ApiResponse): Promis
 export function createHttpServer(handler: ApiHandler, options: HttpServerOptions): http.Server {
   const server = http.createServer({ keepAlive: true, noDelay: true }, (req, res) => {
     const ac = new AbortController();
-    res.on('close', () => ac.abort());
+    res.on('close', () => ac.abort(requestEnded));
     toApiRequest(req, ac.signal)
       .then((apiReq) => handler(apiReq))
       .then((out) => writeResponse(res, out))

@@ -4,6 +4,7 @@
  */
 import type { ApiHandler } from '../api/http-types.ts';
 import type { Transport } from '../client/transport.ts';
+import { requestEnded } from '../lib/request-ended.ts';
 
 async function* toChunks(
   body: string | Buffer | AsyncIterable<string | Buffer> | undefined,
@@ -25,7 +26,7 @@ export function inProcessTransport(handler: ApiHandler): Transport {
   return async (req) => {
     const q = req.path.indexOf('?');
     const ac = new AbortController();
-    const onAbort = (): void => ac.abort();
+    const onAbort = (): void => ac.abort(req.signal?.reason);
     req.signal?.addEventListener('abort', onAbort, { once: true });
     const headers: Record<string, string | undefined> = {};
     for (const [k, v] of Object.entries(req.headers)) headers[k.toLowerCase()] = v;
@@ -45,7 +46,7 @@ export function inProcessTransport(handler: ApiHandler): Transport {
         try {
           yield* body;
         } finally {
-          ac.abort();
+          ac.abort(requestEnded);
           req.signal?.removeEventListener('abort', onAbort);
         }
       })(),
