@@ -51,6 +51,8 @@ export class LinuxPodNetwork implements PodNetwork {
   private readonly log: Logger | undefined;
   /** Serialises Ipam calls (its load/save are not safe to interleave). */
   private ipamQueue: Promise<unknown> = Promise.resolve();
+  /** The last {@link hostIP} answer and when it was looked up. */
+  #hostIP: { ip: string; at: number } | undefined;
 
   constructor(opts: LinuxPodNetworkOptions) {
     this.bridge = opts.bridge ?? 'podbay0';
@@ -185,8 +187,18 @@ export class LinuxPodNetwork implements PodNetwork {
     this.log?.debug('Pod network torn down', { sandboxId: target.sandboxId });
   }
 
+  /**
+   * The node's address, looked up at most every 10 s (as often as the kubelet refreshes the
+   * node's addresses): listing the host's interfaces costs more with every pod's veth, and
+   * every status write and container start asks.
+   */
   hostIP(): string {
-    return primaryHostIP((name) => name === this.bridge || /^pb[0-9a-f]{10}$/.test(name));
+    const now = Date.now();
+    if (!this.#hostIP || now - this.#hostIP.at > 10_000) {
+      const ip = primaryHostIP((name) => name === this.bridge || /^pb[0-9a-f]{10}$/.test(name));
+      this.#hostIP = { ip, at: now };
+    }
+    return this.#hostIP.ip;
   }
 
   async dial(
