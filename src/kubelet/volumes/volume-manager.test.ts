@@ -136,12 +136,14 @@ test('re-running setUpPod updates contents atomically: ..data swapped, removed k
   await f.vm.setUpPod(pod);
   const dir = dirOf(pod, 'configmap', 'live');
   const first = await readlink(join(dir, '..data'));
+  f.later();
   await f.vm.setUpPod(pod);
   assert.equal(await readlink(join(dir, '..data')), first, 'unchanged contents are not rewritten');
   const held = await open(dir, 'r');
   const oldFile = await open(join(dir, 'a'), 'r');
   try {
     await f.configMap('live', { a: 'two' });
+    f.later();
     await f.vm.setUpPod(pod);
     assert.notEqual(await readlink(join(dir, '..data')), first);
     assert.equal(await readFile(`/proc/self/fd/${held.fd}/a`, 'utf8'), 'two');
@@ -158,6 +160,37 @@ test('re-running setUpPod updates contents atomically: ..data swapped, removed k
   }
 });
 
+test('a set-up within a second of the last complete one is skipped, unless the pod metadata changed', async () => {
+  await f.configMap('quick', { k: 'one' });
+  const pod = f.pod({
+    volumes: [
+      { name: 'quick', configMap: { name: 'quick' } },
+      {
+        name: 'info',
+        downwardAPI: { items: [{ path: 'labels', fieldRef: { fieldPath: 'metadata.labels' } }] },
+      },
+    ],
+  });
+  await f.vm.setUpPod(pod);
+  const file = join(dirOf(pod, 'configmap', 'quick'), 'k');
+  await f.configMap('quick', { k: 'two' });
+  await f.vm.setUpPod(pod); // the next sync, right after: nothing to redo
+  assert.equal(await readFile(file, 'utf8'), 'one');
+  // New labels are what the downward API volume shows: that set-up is redone, whole.
+  const relabelled = { ...pod, metadata: { ...pod.metadata, labels: { tier: 'web' } } };
+  await f.vm.setUpPod(relabelled);
+  assert.equal(
+    await readFile(join(dirOf(pod, 'downward-api', 'info'), 'labels'), 'utf8'),
+    'tier="web"',
+  );
+  assert.equal(await readFile(file, 'utf8'), 'two');
+  // And a later sync picks up ConfigMap changes, as the kubelet's periodic sync does.
+  await f.configMap('quick', { k: 'three' });
+  f.later();
+  await f.vm.setUpPod(relabelled);
+  assert.equal(await readFile(file, 'utf8'), 'three');
+});
+
 test(
   'a bind mount of the volume directory (as a container gets) sees updates',
   { skip: noRoot },
@@ -170,6 +203,7 @@ test(
     await run('mount', ['--bind', dirOf(pod, 'configmap', 'b'), target]);
     try {
       await f.configMap('bound', { k: 'v2' });
+      f.later();
       await f.vm.setUpPod(pod);
       assert.equal(await readFile(join(target, 'k'), 'utf8'), 'v2');
     } finally {

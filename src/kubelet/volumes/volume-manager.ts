@@ -82,6 +82,9 @@ function pluginOf(v: Volume): Plugin {
   return 'emptyDir';
 }
 
+/** How long a complete set-up of a pod's volumes stands for the next syncs (ms). */
+const recentMs = 1000;
+
 /** Sets up, mounts and tears down pod volumes. */
 export class VolumeManager {
   readonly #d: VolumeManagerDeps;
@@ -89,10 +92,14 @@ export class VolumeManager {
   readonly #node: NodeCapacity;
   readonly #memoryBacked: boolean;
   readonly #busy = new Map<string, Promise<unknown>>();
+  readonly #now: () => number;
+  /** The last complete set-up per pod: when, and of which pod metadata and resources. */
+  readonly #fresh = new Map<string, { at: number; key: string }>();
 
   constructor(deps: VolumeManagerDeps) {
     this.#d = deps;
     const now = deps.now ?? Date.now;
+    this.#now = now;
     this.#tokens = new TokenCache(deps.serviceAccountToken ?? this.#selfSigned(now), now);
     this.#node = deps.nodeCapacity ?? hostCapacity();
     this.#memoryBacked = deps.memoryBacked ?? process.getuid?.() === 0;
@@ -142,7 +149,19 @@ export class VolumeManager {
   async setUpPod(pod: Pod, signal?: AbortSignal): Promise<void> {
     const uid = pod.metadata.uid;
     if (!uid) throw new Error('pod has no uid');
+    // A pod's first syncs follow each other within milliseconds (one per init container); the
+    // contents they would write cannot have changed unless the pod's labels, annotations or
+    // resources did (downward API). ConfigMap and Secret changes reach pods on later syncs,
+    // as with the kubelet, whose own cache delays them by up to a minute.
+    const key = JSON.stringify([
+      pod.metadata.labels,
+      pod.metadata.annotations,
+      pod.spec.containers.map((c) => c.resources),
+    ]);
+    const last = this.#fresh.get(uid);
+    if (last && last.key === key && this.#now() - last.at < recentMs) return;
     await this.#serial(uid, async () => {
+      this.#fresh.delete(uid);
       let first: VolumeError | undefined;
       for (const v of pod.spec.volumes ?? []) {
         signal?.throwIfAborted();
@@ -161,6 +180,7 @@ export class VolumeManager {
         }
       }
       if (first) throw first;
+      this.#fresh.set(uid, { at: this.#now(), key });
     });
   }
 
@@ -275,6 +295,7 @@ export class VolumeManager {
   /** Unmounts the pod's tmpfs volumes and removes `<podsDir>/<uid>/volumes`. Idempotent. */
   async tearDownPod(podUid: string): Promise<void> {
     await this.#serial(podUid, async () => {
+      this.#fresh.delete(podUid);
       const base = join(this.#d.podsDir, podUid, 'volumes');
       const real = await realpath(base).catch(() => undefined);
       this.#tokens.forget(podUid);

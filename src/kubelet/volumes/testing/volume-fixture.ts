@@ -34,6 +34,8 @@ export interface VolumeFixture {
     binaryData?: Record<string, string>,
   ): Promise<void>;
   secret(name: string, stringData: Record<string, string>): Promise<void>;
+  /** Moves the manager's clock past the window in which a fresh set-up is not redone. */
+  later(): void;
   /** Mount points under the pods directory. */
   mounts(): Promise<{ mountPoint: string; fsType: string; superOptions: string }[]>;
   close(): Promise<void>;
@@ -43,11 +45,13 @@ export async function volumeFixture(deps: Partial<VolumeManagerDeps> = {}): Prom
   const api = await apiFixture(resourceDefs);
   const client = new KubeClient({ transport: inProcessTransport(api.api.handle) });
   const podsDir = await realpath(await mkdtemp(join(tmpdir(), 'podbay-volumes-')));
+  let offset = 0;
   const vm = new VolumeManager({
     client,
     podsDir,
     log: nullLogger,
     nodeCapacity: { cpu: '2', memory: '1Gi' },
+    now: () => Date.now() + offset,
     ...deps,
   });
   const uids = new Set<string>();
@@ -106,6 +110,9 @@ export async function volumeFixture(deps: Partial<VolumeManagerDeps> = {}): Prom
         metadata: { name },
         stringData,
       }),
+    later: () => {
+      offset += 2000;
+    },
     mounts,
     close: async () => {
       for (const uid of uids) await vm.tearDownPod(uid);
