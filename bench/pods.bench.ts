@@ -71,6 +71,33 @@ async function waitFor(
   }
 }
 
+/**
+ * Watches every pod from `resourceVersion` until `count` of them are Running (one watch, as
+ * `kubectl get pods -w` would; listing 110 pods every few ms loaded the daemon being measured).
+ */
+async function waitAllRunning(
+  client: KubeClient,
+  resourceVersion: string,
+  count: number,
+): Promise<void> {
+  const running = new Set<string>();
+  const ac = new AbortController();
+  try {
+    for await (const e of client.watch<Pod>(
+      resources.pods,
+      'default',
+      { resourceVersion },
+      ac.signal,
+    )) {
+      if (e.object.status?.phase === 'Running') running.add(e.object.metadata.name ?? '');
+      if (running.size >= count) return;
+    }
+    throw new Error('pod watch ended');
+  } finally {
+    ac.abort();
+  }
+}
+
 /** The pods' list resourceVersion (a starting point for a watch). */
 async function podsVersion(client: KubeClient): Promise<string> {
   return (
@@ -177,7 +204,9 @@ export async function benchPods(): Promise<void> {
     }
     await deleteAll(client, d.dataDir);
     const mem0 = memAvailableKB();
+    const rv = await podsVersion(client);
     const t0 = performance.now();
+    const allRunning = waitAllRunning(client, rv, dense);
     await Promise.all(
       Array.from({ length: dense }, (_, i) =>
         client.create(
@@ -192,11 +221,7 @@ export async function benchPods(): Promise<void> {
         ),
       ),
     );
-    for (;;) {
-      const items = (await client.list<Pod>(resources.pods, 'default')).items;
-      if (items.filter((p) => p.status?.phase === 'Running').length >= dense) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await allRunning;
     const allMs = performance.now() - t0;
     const bare = bareRuncTwoContainers(tar);
     // Steady state: the median of 15 one-second samples with the pods running and nothing
