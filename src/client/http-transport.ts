@@ -18,7 +18,7 @@ export function httpTransport(options: HttpTransportOptions): Transport {
   const agent = isHttps
     ? new https.Agent({ keepAlive: true, rejectUnauthorized: !options.insecureSkipTLSVerify })
     : new http.Agent({ keepAlive: true });
-  return (req) =>
+  const send: Transport = (req) =>
     new Promise((resolve, reject) => {
       const headers: Record<string, string> = { ...req.headers };
       if (options.bearerToken) headers['authorization'] = `Bearer ${options.bearerToken}`;
@@ -43,8 +43,27 @@ export function httpTransport(options: HttpTransportOptions): Transport {
           resolve({ status: res.statusCode ?? 0, headers: out, body: res });
         },
       );
-      r.on('error', reject);
+      r.on('error', (err: NodeJS.ErrnoException) =>
+        reject(r.reusedSocket && err.code === 'ECONNRESET' ? new StaleConnection(err) : err),
+      );
       if (req.body !== undefined) r.end(req.body);
       else r.end();
     });
+  // A kept-alive connection the server closed (its idle timeout) just as it was reused fails
+  // before any response: the request never reached the server, so it is sent once more on a
+  // fresh connection, as Node's documentation advises and Go's transport does.
+  return (req) =>
+    send(req).catch((err: unknown) => {
+      if (!(err instanceof StaleConnection)) throw err;
+      return send(req).catch((again: unknown) => {
+        throw again instanceof StaleConnection ? again.cause : again;
+      });
+    });
+}
+
+/** A request failed on a reused kept-alive connection before any response. */
+class StaleConnection extends Error {
+  constructor(cause: Error) {
+    super(cause.message, { cause });
+  }
 }
