@@ -1,9 +1,10 @@
 /** Helpers for podbay's benchmarks: a daemon in a child process, timing, statistics. */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requestPurge } from '../src/daemon/pid-file.ts';
+import { spawnUp } from '../test/support/podbay-up.ts';
 
 const root = new URL('..', import.meta.url).pathname;
 
@@ -47,23 +48,7 @@ export async function startDaemon(
   const dataDir = mkdtempSync(join(tmpdir(), 'podbay-bench-'));
   await prepare?.(dataDir);
   const t0 = performance.now();
-  const child = spawn(
-    process.execPath,
-    [
-      join(root, 'bin/podbay.js'),
-      'up',
-      '--data-dir',
-      dataDir,
-      '--port',
-      '0',
-      '--kubeconfig',
-      join(dataDir, 'kubeconfig'),
-      '--log-level',
-      'warn',
-      ...extraArgs,
-    ],
-    { stdio: ['ignore', 'ignore', 'inherit'] },
-  );
+  const child = spawnUp(dataDir, extraArgs, { compiled: true, stderr: true });
   let url = '';
   while (!url) {
     if (child.exitCode !== null) throw new Error('podbay exited during start');

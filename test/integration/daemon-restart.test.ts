@@ -5,13 +5,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeClient, resources } from '../../src/client/kube-client.ts';
 import { httpTransport } from '../../src/client/http-transport.ts';
 import { startTestDaemon } from '../support/daemon.ts';
+import { spawnUp, urlOf } from '../support/podbay-up.ts';
 import type { KubeObject } from '../../src/k8s/types/meta.ts';
 
 const cm = (name: string, v: string): KubeObject => ({
@@ -64,38 +64,9 @@ test('objects and resourceVersions survive a restart; a resumed watch misses not
 
 test('a second daemon on the same data directory is refused; kill -9 leaves the data intact', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'podbay-lock-'));
-  const root = new URL('../..', import.meta.url).pathname;
-  const child = spawn(
-    process.execPath,
-    [
-      join(root, 'bin/podbay.js'),
-      'up',
-      '--data-dir',
-      dataDir,
-      '--port',
-      '0',
-      '--kubeconfig',
-      join(dataDir, 'kc'),
-      '--log-level',
-      'warn',
-      '--no-node-agent',
-    ],
-    { stdio: 'ignore' },
-  );
+  const child = spawnUp(dataDir, ['--no-node-agent']);
   try {
-    let url = '';
-    for (let i = 0; i < 400 && !url; i++) {
-      try {
-        const rec = JSON.parse(readFileSync(join(dataDir, 'podbay.pid'), 'utf8')) as {
-          url: string;
-        };
-        url = rec.url;
-      } catch {
-        // starting
-      }
-      if (!url) await new Promise((r) => setTimeout(r, 25));
-    }
-    assert.ok(url, 'daemon did not start');
+    const url = await urlOf(dataDir, child);
     await assert.rejects(
       startTestDaemon(dataDir),
       /another daemon \(pid \d+\) is using data directory/,

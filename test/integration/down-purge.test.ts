@@ -4,7 +4,7 @@
  * next `up` on the same data directory starts them afresh, as a rebooted node does.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,50 +16,15 @@ import { nodeAgentUnavailable } from '../../src/daemon/node-agent.ts';
 import type { Pod } from '../../src/k8s/types/pod.ts';
 import { runtimePaths } from '../../src/runtime/runc/runtime-paths.ts';
 import { buildBusyboxRootfs } from '../support/images/busybox-rootfs.ts';
+import { spawnUp, urlOf } from '../support/podbay-up.ts';
 
-const bin = new URL('../../bin/podbay.js', import.meta.url).pathname;
 const bridge = 'pbpurge0';
 
-function up(dataDir: string): ChildProcess {
-  return spawn(
-    process.execPath,
-    [
-      bin,
-      'up',
-      '--data-dir',
-      dataDir,
-      '--port',
-      '0',
-      '--kubeconfig',
-      join(dataDir, 'kc'),
-      '--log-level',
-      'warn',
-      '--bridge',
-      bridge,
-      '--pod-cidr',
-      '10.249.7.0/24',
-    ],
-    { stdio: 'ignore', env: { ...process.env, PODBAY_FROM_SOURCE: '1' } },
-  );
-}
+const up = (dataDir: string): ChildProcess =>
+  spawnUp(dataDir, ['--bridge', bridge, '--pod-cidr', '10.249.7.0/24']);
 
-async function clientOf(dataDir: string, child: ChildProcess): Promise<KubeClient> {
-  for (let i = 0; i < 800; i++) {
-    try {
-      const rec = JSON.parse(readFileSync(join(dataDir, 'podbay.pid'), 'utf8')) as {
-        pid: number;
-        url: string;
-      };
-      if (rec.pid === child.pid && rec.url)
-        return new KubeClient({ transport: httpTransport({ server: rec.url }) });
-    } catch {
-      // starting
-    }
-    if (child.exitCode !== null) throw new Error('podbay up exited');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error('podbay up did not start');
-}
+const clientOf = async (dataDir: string, child: ChildProcess): Promise<KubeClient> =>
+  new KubeClient({ transport: httpTransport({ server: await urlOf(dataDir, child) }) });
 
 /** The pod once its container runs, as an instance other than `not` (a container ID). */
 async function runningPod(client: KubeClient, name: string, not?: string): Promise<Pod> {
