@@ -6,7 +6,6 @@
  * scenarios runs here (the fast tier, src/kubelet/scenarios, runs them all on a fake clock).
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +14,7 @@ import { nodeAgentUnavailable } from '../../src/daemon/node-agent.ts';
 import { importDemoImages } from '../support/images/demo-images.ts';
 import { Kubectl, kubectlPath } from '../support/kubectl.ts';
 import { startTestDaemon, type TestDaemon } from '../support/daemon.ts';
+import { runcContainersLeft } from '../support/runc-left.ts';
 
 const kubectl = kubectlPath();
 const skip = !kubectl ? 'kubectl is not installed' : nodeAgentUnavailable();
@@ -69,7 +69,7 @@ describe('lifecycle scenarios under runc + conmon, driven by kubectl', { skip },
   after(async () => {
     await d?.stop();
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-    const containers = execFileSync('runc', ['--root', runcRoot, 'list', '-q']).toString().trim();
+    const containers = runcContainersLeft(runcRoot);
     assert.equal(containers, '', 'no containers left');
   });
 

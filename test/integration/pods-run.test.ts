@@ -20,6 +20,7 @@ import {
 } from '../support/registry.ts';
 import { Kubectl, kubectlPath } from '../support/kubectl.ts';
 import { startTestDaemon, type TestDaemon } from '../support/daemon.ts';
+import { runcContainersLeft } from '../support/runc-left.ts';
 
 const kubectl = kubectlPath();
 const seeds = join(import.meta.dirname, '..', 'fixtures', 'seeds');
@@ -58,7 +59,7 @@ describe('pods run under runc + conmon, driven by kubectl', { skip }, () => {
     writeFileSync('/proc/sys/vm/max_map_count', maxMapCount);
     const dataDir = d.dataDir;
     await d?.stop();
-    const containers = execFileSync('runc', ['--root', runcRoot, 'list', '-q']).toString().trim();
+    const containers = runcContainersLeft(runcRoot);
     assert.equal(containers, '', 'no containers left');
     const mounts = readFileSync('/proc/self/mountinfo', 'utf8');
     assert.ok(!mounts.includes(dataDir), 'no mounts left under the data dir');
@@ -276,11 +277,7 @@ spec:
 
   test('deleting pods stops and removes their containers', async () => {
     await k.ok(['delete', 'pod', '--all', '--wait=true', '--timeout=60s']);
-    await waitFor('containers removed', () =>
-      Promise.resolve(
-        execFileSync('runc', ['--root', runcRoot, 'list', '-q']).toString().trim() === '',
-      ),
-    );
+    await waitFor('containers removed', () => Promise.resolve(runcContainersLeft(runcRoot) === ''));
     assert.equal((await d.daemon.agent!.runtime.listPodSandboxes()).length, 0);
   });
 });

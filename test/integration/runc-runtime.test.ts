@@ -15,6 +15,7 @@ import { netnsNameOf } from '../../src/runtime/runc/sandbox-namespaces.ts';
 import { RuncRuntime, type RootfsSource } from '../../src/runtime/runc/runc-runtime.ts';
 import { buildBusyboxRootfs } from '../support/images/busybox-rootfs.ts';
 import { rotateContainerLogs, rotatedFiles } from '../../src/runtime/housekeeping/log-rotation.ts';
+import { runcContainersLeft } from '../support/runc-left.ts';
 
 const has = (cmd: string): boolean => {
   try {
@@ -60,7 +61,7 @@ describe('RuncRuntime', { skip }, () => {
   after(async () => {
     await rt.removeAll();
     rt.close();
-    const left = execFileSync('runc', ['--root', rt.paths.runcRoot, 'list', '-q']).toString();
+    const left = runcContainersLeft(rt.paths.runcRoot);
     const mounts = await mountsUnder(dir);
     await rm(dir, { recursive: true, force: true });
     assert.equal(left.trim(), '', 'no runc containers left');
@@ -242,7 +243,7 @@ describe('RuncRuntime', { skip }, () => {
     assert.match(ps, /sleep 1001/);
     assert.match(ps, /sleep 1002/);
     await rt.removePodSandbox(sb.id);
-    const left = execFileSync('runc', ['--root', rt.paths.runcRoot, 'list', '-q']).toString();
+    const left = runcContainersLeft(rt.paths.runcRoot);
     assert.doesNotMatch(left, new RegExp(`${sb.id}-infra`));
   });
 

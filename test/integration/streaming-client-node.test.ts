@@ -4,7 +4,6 @@
  * and port-forward (its WebSocket channel protocol) carrying HTTP to the nginx stand-in.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
 import { PassThrough, Writable } from 'node:stream';
@@ -20,6 +19,7 @@ import {
 import { nodeAgentUnavailable } from '../../src/daemon/node-agent.ts';
 import { importDemoImages } from '../support/images/demo-images.ts';
 import { startTestDaemon, type TestDaemon } from '../support/daemon.ts';
+import { runcContainersLeft } from '../support/runc-left.ts';
 
 const skip = nodeAgentUnavailable() ?? false;
 
@@ -92,7 +92,7 @@ describe('@kubernetes/client-node against real pods', { skip }, () => {
 
   after(async () => {
     await d?.stop();
-    const left = execFileSync('runc', ['--root', runcRoot, 'list', '-q']).toString().trim();
+    const left = runcContainersLeft(runcRoot);
     assert.equal(left, '', 'no containers left');
   });
 

@@ -15,6 +15,7 @@ import { nodeAgentUnavailable } from '../../src/daemon/node-agent.ts';
 import { importDemoImages } from '../support/images/demo-images.ts';
 import { Kubectl, kubectlPath } from '../support/kubectl.ts';
 import { startTestDaemon, type TestDaemon } from '../support/daemon.ts';
+import { runcContainersLeft } from '../support/runc-left.ts';
 
 const kubectl = kubectlPath();
 const kubectl128 = kubectlPath('1.28');
@@ -140,7 +141,7 @@ describe('kubectl exec, attach and run -it against real containers', { skip }, (
     await d?.stop();
     for (const c of clients) rmSync(c.home, { recursive: true, force: true });
     rmSync(scratch, { recursive: true, force: true });
-    const left = execFileSync('runc', ['--root', runcRoot, 'list', '-q']).toString().trim();
+    const left = runcContainersLeft(runcRoot);
     assert.equal(left, '', 'no containers left');
   });
 

@@ -5,7 +5,6 @@
  * `--prefix` and `-l`, with kubectl 1.33 and 1.28.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -13,6 +12,7 @@ import { nodeAgentUnavailable } from '../../src/daemon/node-agent.ts';
 import { importDemoImages } from '../support/images/demo-images.ts';
 import { Kubectl, kubectlPath } from '../support/kubectl.ts';
 import { startTestDaemon, type TestDaemon } from '../support/daemon.ts';
+import { runcContainersLeft } from '../support/runc-left.ts';
 
 const kubectl = kubectlPath();
 const kubectl128 = kubectlPath('1.28');
@@ -107,7 +107,7 @@ describe('kubectl logs against real containers', { skip }, () => {
   after(async () => {
     await d?.stop();
     for (const c of [k, k128]) if (c) rmSync(c.home, { recursive: true, force: true });
-    const left = execFileSync('runc', ['--root', runcRoot, 'list', '-q']).toString().trim();
+    const left = runcContainersLeft(runcRoot);
     assert.equal(left, '', 'no containers left');
   });
 

@@ -5,7 +5,7 @@
  * plain SPDY (`KUBECTL_PORT_FORWARD_WEBSOCKETS=false`) and kubectl 1.28.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import { rmSync } from 'node:fs';
@@ -14,6 +14,7 @@ import { nodeAgentUnavailable } from '../../src/daemon/node-agent.ts';
 import { importDemoImages } from '../support/images/demo-images.ts';
 import { Kubectl, kubectlPath } from '../support/kubectl.ts';
 import { startTestDaemon, type TestDaemon } from '../support/daemon.ts';
+import { runcContainersLeft } from '../support/runc-left.ts';
 
 const kubectl = kubectlPath();
 const kubectl128 = kubectlPath('1.28');
@@ -155,7 +156,7 @@ describe('kubectl port-forward into real pods', { skip }, () => {
     for (const c of children) c.kill('SIGKILL');
     await d?.stop();
     for (const c of [k, k128]) if (c) rmSync(c.home, { recursive: true, force: true });
-    const left = execFileSync('runc', ['--root', runcRoot, 'list', '-q']).toString().trim();
+    const left = runcContainersLeft(runcRoot);
     assert.equal(left, '', 'no containers left');
   });
 
